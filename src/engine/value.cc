@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <limits>
 
 #include "engine/duckdb_internal.h"
@@ -183,52 +184,88 @@ std::string Value::ToString() const {
 }
 
 namespace {
-nlohmann::json ToJsonValue(const Value& v) {
-  if (v.is_null()) return nullptr;
+void AppendJsonString(std::string_view text, std::string& out) {
+  out += nlohmann::json(std::string(text)).dump(-1, ' ', false,
+                                                nlohmann::json::error_handler_t::replace);
+}
+
+void AppendJson(const Value& v, std::string& out) {
+  if (v.is_null()) {
+    out += "null";
+    return;
+  }
   const ColumnType& t = v.type();
   switch (t.id) {
     case TypeId::kBoolean:
-      return *v.AsBool();
+      out += *v.AsBool() ? "true" : "false";
+      return;
     case TypeId::kFloat:
-    case TypeId::kDouble:
-      return *v.AsDouble();
+    case TypeId::kDouble: {
+      double d = *v.AsDouble();
+      if (std::isfinite(d)) {
+        out += nlohmann::json(d).dump();
+      } else {
+        AppendJsonString(std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"), out);
+      }
+      return;
+    }
     case TypeId::kList:
-    case TypeId::kArray: {
-      nlohmann::json out = nlohmann::json::array();
-      for (size_t i = 0; i < v.size(); ++i) out.push_back(ToJsonValue(v.child(i)));
-      return out;
-    }
-    case TypeId::kStruct: {
-      nlohmann::json out = nlohmann::json::object();
-      for (size_t i = 0; i < v.size(); ++i) out[v.child_name(i)] = ToJsonValue(v.child(i));
-      return out;
-    }
+    case TypeId::kArray:
+      out += '[';
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) out += ',';
+        AppendJson(v.child(i), out);
+      }
+      out += ']';
+      return;
+    case TypeId::kStruct:
+      out += '{';
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) out += ',';
+        AppendJsonString(v.child_name(i), out);
+        out += ':';
+        AppendJson(v.child(i), out);
+      }
+      out += '}';
+      return;
     case TypeId::kMap: {
       bool string_keys = t.children.size() == 2 && t.children[0].second.id == TypeId::kVarchar;
-      nlohmann::json out = string_keys ? nlohmann::json::object() : nlohmann::json::array();
+      out += string_keys ? '{' : '[';
       for (size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) out += ',';
         if (string_keys) {
-          out[v.map_key(i).ToString()] = ToJsonValue(v.map_value(i));
+          AppendJsonString(*v.map_key(i).AsString(), out);
+          out += ':';
+          AppendJson(v.map_value(i), out);
         } else {
-          out.push_back({{"key", ToJsonValue(v.map_key(i))}, {"value", ToJsonValue(v.map_value(i))}});
+          out += "{\"key\":";
+          AppendJson(v.map_key(i), out);
+          out += ",\"value\":";
+          AppendJson(v.map_value(i), out);
+          out += '}';
         }
       }
-      return out;
+      out += string_keys ? '}' : ']';
+      return;
     }
+    case TypeId::kVarchar:
+      AppendJsonString(*v.AsString(), out);
+      return;
     default:
-      if (t.IsInteger()) {
-        if (auto i = v.AsInt64(); i.ok()) return *i;
-        return nlohmann::json::parse(v.ToString());  // HUGEINT beyond BIGINT: a JSON number
+      // Integers and decimals keep their exact digits as JSON numbers; other types are strings.
+      if (t.IsInteger() || t.id == TypeId::kDecimal) {
+        out += v.ToString();
+      } else {
+        AppendJsonString(v.ToString(), out);
       }
-      if (t.id == TypeId::kDecimal) return nlohmann::json::parse(v.ToString());
-      if (t.id == TypeId::kVarchar) return *v.AsString();
-      return v.ToString();
   }
 }
 }  // namespace
 
 std::string Value::ToJson() const {
-  return ToJsonValue(*this).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  AppendJson(*this, out);
+  return out;
 }
 
 }  // namespace medallion::engine

@@ -51,6 +51,20 @@ TEST(ValueTest, ConversionsRefuseWrongTypes) {
   EXPECT_EQ(r->GetValue(2, 0).ToJson(), "18446744073709551615");
 }
 
+TEST(ValueTest, JsonKeepsExactNumbersAndEscapes) {
+  auto db = *Database::Open();
+  auto conn = *db->Connect();
+  auto r = conn->Query(
+      "SELECT 12345678901234567890.123::DECIMAL(38,3), 'nan'::DOUBLE, 'a\"b\n', "
+      "MAP {1: 'x'}, TIMESTAMP '2024-01-01 10:00:00'");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->GetValue(0, 0).ToJson(), "12345678901234567890.123");
+  EXPECT_EQ(r->GetValue(1, 0).ToJson(), "\"NaN\"");
+  EXPECT_EQ(r->GetValue(2, 0).ToJson(), "\"a\\\"b\\n\"");
+  EXPECT_EQ(r->GetValue(3, 0).ToJson(), R"([{"key":1,"value":"x"}])");
+  EXPECT_EQ(r->GetValue(4, 0).ToJson(), "\"2024-01-01 10:00:00\"");
+}
+
 TEST(SqlTextTest, Quoting) {
   EXPECT_EQ(QuoteString("it's"), "'it''s'");
   EXPECT_EQ(QuoteIdentifier("my \"col\""), "\"my \"\"col\"\"\"");

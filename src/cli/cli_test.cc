@@ -1,7 +1,9 @@
 // Runs the built `medallion` binary as a user would and checks its output and exit codes.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -25,11 +27,17 @@ std::string ReadFile(const std::string& path) {
 
 // Runs `medallion <args>` through the shell (args are shell words).
 CliRun Medallion(const std::string& args) {
-  std::string dir = ::testing::TempDir();
-  std::string out = dir + "/cli_out.txt", err = dir + "/cli_err.txt";
+  // CTest runs tests as parallel processes: each run gets its own output files.
+  static int run = 0;
+  std::string base = ::testing::TempDir() + "/cli_" + std::to_string(::getpid()) + "_" +
+                     std::to_string(run++);
+  std::string out = base + ".out", err = base + ".err";
   std::string cmd = std::string(MEDALLION_BIN) + " " + args + " >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
+  CliRun result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return result;
 }
 
 TEST(CliTest, VersionNamesBothVersions) {
@@ -58,7 +66,7 @@ TEST(CliTest, SqlFormats) {
 }
 
 TEST(CliTest, SqlFromFileRunsEveryStatementAndPrintsTheLast) {
-  std::string path = ::testing::TempDir() + "/cli_test.sql";
+  std::string path = ::testing::TempDir() + "/cli_test_" + std::to_string(::getpid()) + ".sql";
   std::ofstream(path) << "CREATE TABLE t AS SELECT range AS x FROM range(4);\n"
                          "-- a comment\nSELECT sum(x) AS total FROM t;\n";
   CliRun r = Medallion("sql --format csv -f " + path);

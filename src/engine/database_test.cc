@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <thread>
 
 namespace medallion::engine {
@@ -27,7 +29,7 @@ TEST_F(DatabaseTest, OptionsAreApplied) {
   DatabaseOptions options;
   options.memory_limit = "1GB";
   options.threads = 2;
-  options.temp_directory = ::testing::TempDir() + "/medallion_spill";
+  options.temp_directory = ::testing::TempDir() + "/medallion_spill_" + std::to_string(::getpid());
   auto db = Database::Open(options);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   auto conn = (*db)->Connect();

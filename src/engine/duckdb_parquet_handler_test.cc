@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "engine/sql_text.h"
@@ -10,7 +12,7 @@ namespace medallion::engine {
 namespace {
 
 TEST(DuckDbParquetHandlerTest, RowsAsJsonWithProjection) {
-  std::string dir = ::testing::TempDir() + "/medallion_parquet_handler";
+  std::string dir = ::testing::TempDir() + "/medallion_parquet_handler_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   std::string path = dir + "/actions.parquet";
   {

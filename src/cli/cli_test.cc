@@ -78,7 +78,7 @@ TEST(CliTest, BadSqlExitsNonZeroWithTheErrorOnStderr) {
   CliRun r = Medallion("sql \"SELEC 1\"");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_NE(r.err.find("medallion: InvalidArgument: query: Parser Error: syntax error"),
+  EXPECT_NE(r.err.find("medallion: InvalidArgument: query: statement at line 1: Parser Error: syntax error"),
             std::string::npos)
       << r.err;
 

@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "common/macros.h"
 #include "engine/database.h"
+#include "engine/session.h"
 
 namespace medallion::cli {
 namespace {
@@ -43,12 +44,11 @@ Status RunSql(const SqlArgs& args) {
   if (sql.find_first_not_of(" \t\r\n;") == std::string::npos) {
     return Status::InvalidArgument("no SQL given (pass a statement or -f FILE)");
   }
-  engine::DatabaseOptions db_options;
-  db_options.memory_limit = args.memory_limit;
-  db_options.threads = args.threads;
-  ASSIGN_OR_RETURN(auto db, engine::Database::Open(db_options));
-  ASSIGN_OR_RETURN(auto conn, db->Connect());
-  ASSIGN_OR_RETURN(auto result, conn->Query(sql).WithContext(args.file.empty() ? "query" : args.file));
+  engine::SessionOptions session_options;
+  session_options.database.memory_limit = args.memory_limit;
+  session_options.database.threads = args.threads;
+  ASSIGN_OR_RETURN(auto session, engine::Session::Open(session_options));
+  ASSIGN_OR_RETURN(auto result, session->Query(sql).WithContext(args.file.empty() ? "query" : args.file));
   PrintOptions options;
   options.format = format;
   options.max_rows = args.max_rows;
@@ -67,7 +67,8 @@ int Main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn (default), error or off");
 
   SqlArgs sql_args;
-  CLI::App* sql = app.add_subcommand("sql", "Run SQL and print the result");
+  CLI::App* sql = app.add_subcommand(
+      "sql", "Run SQL (DuckDB SQL plus delta.`path` tables, time travel, DESCRIBE HISTORY/DETAIL)");
   sql->add_option("statement", sql_args.sql, "SQL text (one or more ';'-separated statements)");
   sql->add_option("-f,--file", sql_args.file, "Read the SQL from a file");
   sql->add_option("--format", sql_args.format, "Output format: table (default), csv or json");

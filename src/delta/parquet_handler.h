@@ -23,7 +23,9 @@ class ParquetHandler {
  public:
   virtual ~ParquetHandler() = default;
 
-  // Every row of the Parquet file at `local_path`, projected to the top-level `columns` (all columns
+  // Every row of the Parquet file at `local_path` (log replay passes store.LocalPath(key); for a
+  // store without local paths, such as MemoryObjectStore, it passes the store key itself, which
+  // only a test handler can serve), projected to the top-level `columns` (all columns
   // when empty; a requested column the file lacks is omitted from the objects), in file order.
   // NotFound when the file is absent, Corruption when it is not valid Parquet.
   virtual Result<std::vector<std::string>> ReadRowsAsJson(const std::string& local_path,

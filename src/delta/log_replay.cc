@@ -1,0 +1,212 @@
+#include "delta/log_replay.h"
+
+#include <string>
+#include <type_traits>
+
+#include "common/macros.h"
+#include "delta/file_path.h"
+
+namespace medallion::delta {
+namespace {
+
+// Reads a Parquet log file (checkpoint part or sidecar) as parsed actions.
+Result<std::vector<Action>> ReadParquetActions(storage::ObjectStore& store,
+                                               ParquetHandler& parquet, const std::string& key,
+                                               const std::vector<std::string>& columns) {
+  std::string path;
+  auto local = store.LocalPath(key);
+  if (local.ok()) {
+    path = *local;
+  } else if (local.status().IsNotSupported()) {
+    path = key;  // a store without local paths: the handler gets the key
+  } else {
+    return local.status();
+  }
+  ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(path, columns), "reading " + key);
+  std::vector<Action> actions;
+  actions.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSIGN_OR_RETURN(auto action,
+                     ParseAction(rows[i], {key, static_cast<int64_t>(i) + 1}));
+    if (action) actions.push_back(std::move(*action));
+  }
+  return actions;
+}
+
+// The store key (or local path) of a sidecar named in a V2 checkpoint.
+Result<std::string> SidecarLocation(std::string_view table_root, const Sidecar& sidecar,
+                                    std::string_view source, bool* is_local_path) {
+  auto parsed = ParseFilePath(sidecar.path);
+  if (!parsed.ok()) {
+    return Status::Corruption(std::string(source) + ": sidecar path: " + parsed.status().message());
+  }
+  *is_local_path = false;
+  switch (parsed->kind) {
+    case FilePath::Kind::kRelative:
+      return LogPrefix(table_root) + std::string(kSidecarFolder) + "/" + parsed->path;
+    case FilePath::Kind::kLocal:
+      *is_local_path = true;
+      return parsed->path;
+    case FilePath::Kind::kRemote:
+      break;
+  }
+  return Status::NotSupported(std::string(source) + ": sidecar at '" + sidecar.path +
+                              "' is not in the table's store");
+}
+
+}  // namespace
+
+const std::vector<std::string>& CheckpointColumns() {
+  static const std::vector<std::string> kColumns = {
+      "add", "remove", "metaData", "protocol", "txn", "domainMetadata", "checkpointMetadata",
+      "sidecar"};
+  return kColumns;
+}
+
+Result<std::string> LogReplayer::FileKey(const std::string& path,
+                                         const std::optional<DeletionVectorDescriptor>& dv,
+                                         std::string_view source) {
+  auto parsed = ParseFilePath(path);
+  if (!parsed.ok()) {
+    return Status::Corruption(std::string(source) + ": " + parsed.status().message());
+  }
+  std::string key = parsed->CanonicalKey();
+  key.push_back('\0');
+  if (dv) key += dv->UniqueId();
+  return key;
+}
+
+Status LogReplayer::Apply(const Action& action, bool from_checkpoint, std::string_view source,
+                          std::vector<std::string>* commit_keys) {
+  return std::visit(
+      [&](const auto& a) -> Status {
+        using T = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, Protocol>) {
+          if (!state_.protocol) state_.protocol = a;
+        } else if constexpr (std::is_same_v<T, Metadata>) {
+          if (!state_.metadata) state_.metadata = a;
+        } else if constexpr (std::is_same_v<T, Txn>) {
+          state_.txns.try_emplace(a.app_id, a);
+        } else if constexpr (std::is_same_v<T, DomainMetadata>) {
+          // Tombstones are kept during replay (so older versions stay suppressed) and dropped in
+          // Finish.
+          state_.domains.try_emplace(a.domain, a);
+        } else if constexpr (std::is_same_v<T, AddFile>) {
+          ASSIGN_OR_RETURN(std::string key, FileKey(a.path, a.deletion_vector, source));
+          if (!seen_files_.count(key)) {
+            state_.files.push_back(a);
+            if (from_checkpoint) {
+              seen_files_.insert(std::move(key));
+            } else {
+              commit_keys->push_back(std::move(key));
+            }
+          }
+        } else if constexpr (std::is_same_v<T, RemoveFile>) {
+          // Commits handle removes in AddCommit; a checkpoint's removes are only tombstones.
+          if (from_checkpoint) ++state_.num_tombstones;
+        }
+        // commitInfo, cdc, checkpointMetadata, sidecar: no part in reconciliation.
+        return Status::OK();
+      },
+      action);
+}
+
+Status LogReplayer::AddCommit(const std::vector<Action>& actions, std::string_view source) {
+  if (!saw_commit_) {
+    saw_commit_ = true;
+    for (const auto& a : actions) {
+      if (const auto* ci = std::get_if<CommitInfo>(&a)) {
+        state_.commit_info = *ci;
+        break;
+      }
+    }
+  }
+  // Adds first, then removes, so that an add and a remove of one key in a commit leave the add;
+  // keys become "seen" only after the whole commit, for the same reason.
+  std::vector<std::string> keys;
+  for (const auto& a : actions) {
+    if (std::holds_alternative<RemoveFile>(a)) continue;
+    RETURN_NOT_OK(Apply(a, /*from_checkpoint=*/false, source, &keys));
+  }
+  const std::unordered_set<std::string> added(keys.begin(), keys.end());
+  for (const auto& a : actions) {
+    if (!std::holds_alternative<RemoveFile>(a)) continue;
+    const auto& r = std::get<RemoveFile>(a);
+    ASSIGN_OR_RETURN(std::string key, FileKey(r.path, r.deletion_vector, source));
+    if (added.count(key) || seen_files_.count(key)) continue;
+    ++state_.num_tombstones;
+    keys.push_back(std::move(key));
+  }
+  for (auto& k : keys) seen_files_.insert(std::move(k));
+  return Status::OK();
+}
+
+Status LogReplayer::AddCheckpointActions(const std::vector<Action>& actions,
+                                         std::string_view source) {
+  for (const auto& a : actions) RETURN_NOT_OK(Apply(a, /*from_checkpoint=*/true, source, nullptr));
+  return Status::OK();
+}
+
+ReplayedState LogReplayer::Finish() {
+  for (auto it = state_.domains.begin(); it != state_.domains.end();) {
+    it = it->second.removed ? state_.domains.erase(it) : std::next(it);
+  }
+  ReplayedState out = std::move(state_);
+  state_ = ReplayedState();
+  seen_files_.clear();
+  saw_commit_ = false;
+  return out;
+}
+
+Result<ReplayedState> ReplayLogSegment(storage::ObjectStore& store, std::string_view table_root,
+                                       const LogSegment& segment, ParquetHandler& parquet) {
+  LogReplayer replayer;
+  const auto& commits = segment.commits();
+  for (auto it = commits.rbegin(); it != commits.rend(); ++it) {
+    const std::string& key = it->meta.key;
+    ASSIGN_OR_RETURN_CTX(std::string data, store.Read(key), "reading commit " + key);
+    ASSIGN_OR_RETURN(auto actions, ParseActions(data, key));
+    RETURN_NOT_OK(replayer.AddCommit(actions, key));
+  }
+  if (const auto& cp = segment.checkpoint()) {
+    std::vector<Sidecar> sidecars;
+    for (const auto& file : cp->files) {
+      const std::string& key = file.meta.key;
+      std::vector<Action> actions;
+      if (file.name.kind == LogFileKind::kV2Checkpoint && file.name.is_json) {
+        ASSIGN_OR_RETURN_CTX(std::string data, store.Read(key), "reading checkpoint " + key);
+        ASSIGN_OR_RETURN(actions, ParseActions(data, key));
+      } else {
+        ASSIGN_OR_RETURN(actions, ReadParquetActions(store, parquet, key, CheckpointColumns()));
+      }
+      for (const auto& a : actions) {
+        if (const auto* s = std::get_if<Sidecar>(&a)) sidecars.push_back(*s);
+      }
+      RETURN_NOT_OK(replayer.AddCheckpointActions(actions, key));
+    }
+    // PROTOCOL.md, "V2 Spec": sidecars hold the checkpoint's file actions.
+    static const std::vector<std::string> kSidecarColumns = {"add", "remove"};
+    for (const auto& sidecar : sidecars) {
+      bool is_local_path = false;
+      ASSIGN_OR_RETURN(std::string location,
+                       SidecarLocation(table_root, sidecar, cp->files.front().meta.key,
+                                       &is_local_path));
+      std::vector<Action> actions;
+      if (is_local_path) {
+        ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(location, kSidecarColumns),
+                             "reading sidecar " + location);
+        for (size_t i = 0; i < rows.size(); ++i) {
+          ASSIGN_OR_RETURN(auto action,
+                           ParseAction(rows[i], {location, static_cast<int64_t>(i) + 1}));
+          if (action) actions.push_back(std::move(*action));
+        }
+      } else {
+        ASSIGN_OR_RETURN(actions, ReadParquetActions(store, parquet, location, kSidecarColumns));
+      }
+      RETURN_NOT_OK(replayer.AddCheckpointActions(actions, location));
+    }
+  }
+  return replayer.Finish();
+}
+
+}  // namespace medallion::delta

@@ -1,0 +1,137 @@
+#include "delta/snapshot.h"
+
+#include <algorithm>
+
+#include "common/macros.h"
+#include "delta/commit_reader.h"
+#include "delta/file_path.h"
+#include "delta/log_replay.h"
+
+namespace medallion::delta {
+namespace {
+
+std::string TableName(std::string_view table_root) {
+  return table_root.empty() ? std::string("<store root>") : std::string(table_root);
+}
+
+}  // namespace
+
+std::optional<int64_t> Snapshot::TxnVersion(std::string_view app_id) const {
+  auto it = txns_.find(std::string(app_id));
+  if (it == txns_.end()) return std::nullopt;
+  return it->second.version;
+}
+
+Result<std::string> Snapshot::ResolveFilePath(std::string_view log_path) const {
+  ASSIGN_OR_RETURN(FilePath path, ParseFilePath(log_path));
+  switch (path.kind) {
+    case FilePath::Kind::kRelative: {
+      std::string key = storage::JoinKey(table_root_, path.path);
+      auto valid = storage::ValidateKey(key);
+      if (!valid.ok()) {
+        return Status::InvalidArgument("file path '" + std::string(log_path) +
+                                       "' does not name a file inside table " +
+                                       TableName(table_root_) + ": " + valid.message());
+      }
+      return key;
+    }
+    case FilePath::Kind::kLocal:
+      return path.path;
+    case FilePath::Kind::kRemote:
+      break;
+  }
+  return Status::NotSupported("file path '" + std::string(log_path) +
+                              "' uses a URI scheme medallion cannot read");
+}
+
+Result<std::string> Snapshot::FileLocalPath(const AddFile& file) const {
+  return ResolveFilePath(file.path);
+}
+
+SnapshotBuilder::SnapshotBuilder(storage::ObjectStore& store, std::string table_root)
+    : store_(store), table_root_(std::move(table_root)) {
+  while (!table_root_.empty() && table_root_.back() == '/') table_root_.pop_back();
+}
+
+SnapshotBuilder& SnapshotBuilder::AtVersion(int64_t version) {
+  version_ = version;
+  return *this;
+}
+
+SnapshotBuilder& SnapshotBuilder::AtTimestamp(int64_t timestamp_ms) {
+  timestamp_ms_ = timestamp_ms;
+  return *this;
+}
+
+Result<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build(ParquetHandler& parquet) const {
+  if (version_ && timestamp_ms_) {
+    return Status::InvalidArgument(TableName(table_root_) +
+                                   ": time travel takes a version or a timestamp, not both");
+  }
+  if (!timestamp_ms_) return BuildUnchecked(parquet);
+  // By timestamp: the latest snapshot says whether (and since when) in-commit timestamps apply.
+  SnapshotBuilder latest_builder(store_, table_root_);
+  ASSIGN_OR_RETURN(auto latest, latest_builder.BuildUnchecked(parquet));
+  ASSIGN_OR_RETURN(auto listing, ListLog(store_, table_root_));
+  ASSIGN_OR_RETURN(int64_t version,
+                   FindVersionAtTimestamp(store_, table_root_, listing, *timestamp_ms_,
+                                          latest->config().in_commit_timestamp_enablement_version()));
+  if (version == latest->version()) return latest;
+  SnapshotBuilder at_version(store_, table_root_);
+  at_version.AtVersion(version);
+  return at_version.BuildUnchecked(parquet);
+}
+
+Result<std::shared_ptr<const Snapshot>> SnapshotBuilder::BuildUnchecked(
+    ParquetHandler& parquet) const {
+  const std::string table = TableName(table_root_);
+  ASSIGN_OR_RETURN(auto segment, ListLogSegment(store_, table_root_, version_));
+  const std::string context = table + " v" + std::to_string(segment.version());
+  ASSIGN_OR_RETURN_CTX(auto state, ReplayLogSegment(store_, table_root_, segment, parquet),
+                       context);
+  if (!state.metadata) {
+    return Status::Corruption(context + ": table has no metaData action");
+  }
+  if (!state.protocol) {
+    return Status::Corruption(context + ": table has no protocol action");
+  }
+  ASSIGN_OR_RETURN_CTX(auto config, TableConfiguration::Make(*state.protocol, *state.metadata),
+                       context);
+  std::shared_ptr<Snapshot> snapshot(new Snapshot(std::move(config)));
+  snapshot->table_root_ = table_root_;
+  snapshot->version_ = segment.version();
+  snapshot->files_ = std::move(state.files);
+  std::sort(snapshot->files_.begin(), snapshot->files_.end(),
+            [](const AddFile& a, const AddFile& b) { return a.path < b.path; });
+  snapshot->txns_ = std::move(state.txns);
+  snapshot->domains_ = std::move(state.domains);
+  snapshot->num_tombstones_ = state.num_tombstones;
+  if (const auto& last = segment.version_commit()) {
+    if (!segment.commits().empty() && segment.commits().back().name.version == segment.version()) {
+      // Replay read this commit (newest first): its commitInfo, if any, is already here.
+      snapshot->commit_info_ = std::move(state.commit_info);
+    } else {
+      // The version is covered by a checkpoint; its commit still carries the commitInfo.
+      ASSIGN_OR_RETURN_CTX(std::string data, store_.Read(last->meta.key),
+                           context + ": reading commit " + last->meta.key);
+      ASSIGN_OR_RETURN_CTX(snapshot->commit_info_, ParseFirstCommitInfo(data, last->meta.key),
+                           context);
+    }
+    const auto ict_from = snapshot->config_.in_commit_timestamp_enablement_version();
+    if (ict_from && segment.version() >= *ict_from) {
+      if (!snapshot->commit_info_ || !snapshot->commit_info_->in_commit_timestamp) {
+        return Status::Corruption(context + ": in-commit timestamps are enabled but commit " +
+                                  last->meta.key + " has no commitInfo.inCommitTimestamp");
+      }
+      snapshot->timestamp_ms_ = *snapshot->commit_info_->in_commit_timestamp;
+    } else {
+      snapshot->timestamp_ms_ = last->meta.modification_time;
+    }
+  } else if (segment.checkpoint()) {
+    // A checkpoint-only version.
+    snapshot->timestamp_ms_ = segment.checkpoint()->files.front().meta.modification_time;
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
+
+}  // namespace medallion::delta

@@ -1,0 +1,71 @@
+// Session: medallion's SQL session, which is DuckDB plus Delta tables and the Spark SQL forms that
+// Databricks users type (docs/compatibility.md lists them).
+//
+// Query() accepts one or more ';'-separated statements and, before DuckDB sees them, handles:
+//   - Delta table references: delta.`/path/to/table`, optionally followed by
+//     VERSION AS OF <n> or TIMESTAMP AS OF '<ts>' (Delta's time travel). The snapshot is loaded
+//     with delta/ and registered as a temporary view (engine/delta_scan.h), and the reference is
+//     replaced by the view's name;
+//   - DESCRIBE HISTORY <table> [LIMIT n]: one row per commit, newest first, with Databricks'
+//     columns (version, timestamp, operation, operationParameters, readVersion, isolationLevel,
+//     isBlindAppend, operationMetrics, userMetadata, engineInfo);
+//   - DESCRIBE DETAIL <table>: one row describing the table (format, id, name, description,
+//     location, createdAt, lastModified, partitionColumns, numFiles, sizeInBytes, properties,
+//     minReaderVersion, minWriterVersion, tableFeatures);
+//   - backtick-quoted identifiers, which become DuckDB's double-quoted ones.
+// The session time zone defaults to UTC, as on Databricks, so a Delta `timestamp` prints in UTC.
+//
+// Errors: those of DuckDB (engine/database.h) and of snapshot loading (delta/snapshot.h), with the
+// statement's line number as context; NotFound "no Delta table at <path>" for a missing folder.
+//
+// Thread-safety: one thread at a time (it owns one Connection).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "engine/database.h"
+#include "engine/duckdb_parquet_handler.h"
+#include "engine/query_result.h"
+
+namespace medallion::engine {
+
+struct SessionOptions {
+  DatabaseOptions database;
+  // DuckDB's TimeZone setting; Databricks' default session time zone is UTC.
+  std::string time_zone = "UTC";
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> Open(const SessionOptions& options = {});
+
+  // Runs the statements in order and returns the last one's result. InvalidArgument when the text
+  // holds no statement.
+  Result<QueryResult> Query(std::string_view sql);
+
+  Connection& connection() { return *conn_; }
+
+  // A parsed delta.`path` reference with optional time travel (defined in session.cc).
+  struct TableRef;
+
+ private:
+  Session(std::unique_ptr<Database> db, std::unique_ptr<Connection> conn,
+          std::unique_ptr<DuckDbParquetHandler> parquet)
+      : db_(std::move(db)), conn_(std::move(conn)), parquet_(std::move(parquet)) {}
+
+  Result<QueryResult> RunStatement(std::string_view sql_text, size_t first_line);
+  Result<std::string> RegisterTable(const TableRef& ref);
+  Result<QueryResult> DescribeHistory(const TableRef& ref, int64_t limit);
+  Result<QueryResult> DescribeDetail(const TableRef& ref);
+
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<DuckDbParquetHandler> parquet_;
+  int next_view_ = 0;
+};
+
+}  // namespace medallion::engine

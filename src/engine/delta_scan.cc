@@ -9,6 +9,7 @@
 #include "common/macros.h"
 #include "delta/deletion_vector.h"
 #include "delta/partition_value.h"
+#include "engine/delta_types.h"
 #include "engine/sql_text.h"
 
 namespace medallion::engine {
@@ -75,8 +76,8 @@ std::string PartitionCast(const std::string& column_sql, const DataType& type) {
   return fmt::format("CAST({} AS {})", column_sql, DuckDbTypeOf(type));
 }
 
-// SQL that turns `src` (a value read from a data file, with physical names) into the logical type.
-// `cast_needed` is false only when the file's type is known to equal the table's.
+// SQL that turns `src` (a value read from a data file, with physical names when `mapping`) into
+// the table's logical type: a cast, and under column mapping a rebuild of nested values.
 std::string Conform(const std::string& src, const DataType& type, bool mapping) {
   switch (type.kind()) {
     case TypeKind::kStruct: {
@@ -117,36 +118,6 @@ Status CheckViewName(std::string_view name) {
 }
 
 }  // namespace
-
-std::string DuckDbTypeOf(const DataType& type) {
-  switch (type.kind()) {
-    case TypeKind::kString: return "VARCHAR";
-    case TypeKind::kLong: return "BIGINT";
-    case TypeKind::kInteger: return "INTEGER";
-    case TypeKind::kShort: return "SMALLINT";
-    case TypeKind::kByte: return "TINYINT";
-    case TypeKind::kFloat: return "FLOAT";
-    case TypeKind::kDouble: return "DOUBLE";
-    case TypeKind::kDecimal: return fmt::format("DECIMAL({},{})", type.precision(), type.scale());
-    case TypeKind::kBoolean: return "BOOLEAN";
-    case TypeKind::kBinary: return "BLOB";
-    case TypeKind::kDate: return "DATE";
-    case TypeKind::kTimestamp: return "TIMESTAMP WITH TIME ZONE";
-    case TypeKind::kTimestampNtz: return "TIMESTAMP";
-    case TypeKind::kStruct: {
-      std::string out = "STRUCT(";
-      for (size_t i = 0; i < type.fields().size(); ++i) {
-        const StructField& f = type.fields()[i];
-        out += (i ? ", " : "") + QuoteIdentifier(f.name) + " " + DuckDbTypeOf(*f.type);
-      }
-      return out + ")";
-    }
-    case TypeKind::kArray: return DuckDbTypeOf(*type.element_type()) + "[]";
-    case TypeKind::kMap:
-      return fmt::format("MAP({}, {})", DuckDbTypeOf(*type.key_type()), DuckDbTypeOf(*type.value_type()));
-  }
-  return "VARCHAR";
-}
 
 Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
                          storage::ObjectStore& store, std::string_view view_name) {

@@ -35,9 +35,4 @@ namespace medallion::engine {
 Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
                          storage::ObjectStore& store, std::string_view view_name);
 
-// The DuckDB spelling of a Delta type: long -> BIGINT, timestamp -> TIMESTAMP WITH TIME ZONE,
-// struct<a: int> -> STRUCT("a" INTEGER), array<string> -> VARCHAR[], map<string,int> ->
-// MAP(VARCHAR, INTEGER). Names inside are logical names.
-std::string DuckDbTypeOf(const delta::DataType& type);
-
 }  // namespace medallion::engine

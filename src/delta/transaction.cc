@@ -359,16 +359,18 @@ Result<CommitResult> Transaction::Commit(ParquetHandler& parquet) {
       if (own.ok() && *own) return succeed(version, true);
       return put.WithContext(table + ": writing commit " + key);
     }
-    // Lost the race (or our own earlier attempt landed): check the winners, then rebase.
+    // Lost the race (or our own earlier attempt landed). Back off first, then catch up with the
+    // winners and retry at once: checking before sleeping would retry at a version that other
+    // writers took during the sleep, and a busy writer could starve.
+    if (backoff_ms > 0) {
+      std::uniform_int_distribution<int64_t> jitter(0, backoff_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(jitter(Rng())));
+      backoff_ms = std::min(backoff_ms * 2, options_.max_backoff_ms);
+    }
     std::optional<int64_t> own_version;
     RETURN_NOT_OK_CTX(CheckWinningCommits(&own_version), table);
     if (own_version) return succeed(*own_version, true);
     next_version_ = checked_through_ + 1;
-    if (backoff_ms > 0) {
-      std::uniform_int_distribution<int64_t> jitter(0, backoff_ms);
-      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms + jitter(Rng())));
-      backoff_ms = std::min(backoff_ms * 2, options_.max_backoff_ms);
-    }
   }
   return Status::Conflict(table + ": gave up after " + std::to_string(options_.max_attempts) +
                           " attempts to commit; the table is busy (latest version at least " +

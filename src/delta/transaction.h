@@ -86,10 +86,12 @@ namespace medallion::delta {
 inline constexpr std::string_view kEngineInfo = "medallion/0.1.0";
 
 struct TransactionOptions {
-  // PutIfAbsent attempts before Commit gives up with Conflict (>= 1).
-  int max_attempts = 50;
-  // Sleep before the second attempt, doubled for each later one, capped; a random jitter of up to
-  // the same amount is added. Milliseconds.
+  // PutIfAbsent attempts before Commit gives up with Conflict (>= 1). Losing a race to a
+  // non-conflicting writer is not a failure, so the default is high (Delta on Spark retries such
+  // commits practically without limit); only sustained contention exhausts it.
+  int max_attempts = 1000;
+  // After a lost race, a random sleep of up to this many milliseconds, doubled after each loss and
+  // capped at max_backoff_ms, is taken before catching up with the winners and retrying.
   int64_t initial_backoff_ms = 1;
   int64_t max_backoff_ms = 64;
   // commitInfo.engineInfo.

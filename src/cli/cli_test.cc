@@ -97,4 +97,81 @@ TEST(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Medallion("--log-level loud sql \"SELECT 1\"").exit_code, 2);
 }
 
+
+// A Delta table made by hand (PROTOCOL.md): v0 adds part-0 (ids 1-3), v1 adds part-1 (ids 4-5).
+std::string MakeTable(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "/cli_" + std::to_string(::getpid()) + "_" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/_delta_log");
+  Medallion("sql \"COPY (SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c')) t(id, name)) TO '" +
+            dir + "/part-0.parquet' (FORMAT parquet); COPY (SELECT * FROM (VALUES (4, 'd'), (5, 'e')) "
+            "t(id, name)) TO '" + dir + "/part-1.parquet' (FORMAT parquet)\"");
+  auto add = [&](const std::string& file) {
+    return R"({"add":{"path":")" + file + R"(","partitionValues":{},"size":)" +
+           std::to_string(std::filesystem::file_size(dir + "/" + file)) +
+           R"(,"modificationTime":1700000000000,"dataChange":true}})" + "\n";
+  };
+  std::ofstream(dir + "/_delta_log/00000000000000000000.json")
+      << R"({"commitInfo":{"timestamp":1700000000000,"operation":"CREATE TABLE AS SELECT"}})" "\n"
+      << R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})" "\n"
+      << R"({"metaData":{"id":"tbl-1","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"integer\",\"nullable\":true,\"metadata\":{}},{\"name\":\"name\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]}","partitionColumns":[],"configuration":{},"createdTime":1700000000000}})" "\n"
+      << add("part-0.parquet");
+  std::ofstream(dir + "/_delta_log/00000000000000000001.json")
+      << R"({"commitInfo":{"timestamp":1700000100000,"operation":"WRITE"}})" "\n" << add("part-1.parquet");
+  return dir;
+}
+
+TEST(CliTest, TableHistoryAndDetail) {
+  std::string dir = MakeTable("history");
+  CliRun history = Medallion("table history " + dir + " --format csv");
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_TRUE(history.out.starts_with("version,timestamp,operation,")) << history.out;
+  EXPECT_NE(history.out.find("\n1,"), std::string::npos);
+  EXPECT_NE(history.out.find("\n0,"), std::string::npos);
+  CliRun limited = Medallion("table history " + dir + " --limit 1 --format csv");
+  EXPECT_EQ(limited.out.find("\n0,"), std::string::npos) << limited.out;
+  CliRun detail = Medallion("table detail " + dir + " --format json");
+  EXPECT_EQ(detail.exit_code, 0) << detail.err;
+  EXPECT_NE(detail.out.find("\"numFiles\":2"), std::string::npos) << detail.out;
+  CliRun missing = Medallion("table history /no/such/table");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no Delta table at /no/such/table"), std::string::npos) << missing.err;
+  EXPECT_EQ(Medallion("table history").exit_code, 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, TableVacuumRestoreAndClone) {
+  std::string dir = MakeTable("maint");
+  CliRun refused = Medallion("table vacuum " + dir + " --retain-hours 1 --dry-run");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("is refused"), std::string::npos) << refused.err;
+  CliRun dry = Medallion("table vacuum " + dir + " --retain-hours 168 --dry-run --format csv");
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out, "path\n");
+
+  CliRun restore = Medallion("table restore " + dir + " --version 0 --format csv");
+  EXPECT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_TRUE(restore.out.starts_with("table_size_after_restore,num_of_files_after_restore,"
+                                      "num_removed_files,num_restored_files,removed_files_size,"
+                                      "restored_files_size\n"))
+      << restore.out;
+  EXPECT_NE(restore.out.find(",1,1,0,"), std::string::npos) << restore.out;
+  CliRun count = Medallion("sql --format csv \"SELECT count(*) AS n FROM delta.\\`" + dir + "\\`\"");
+  EXPECT_EQ(count.out, "n\n3\n");
+  EXPECT_EQ(Medallion("table restore " + dir).exit_code, 1);
+
+  std::string clone = dir + "_clone";
+  std::filesystem::remove_all(clone);
+  CliRun cloned = Medallion("table clone " + dir + " " + clone + " --shallow --version 1 --format csv");
+  EXPECT_EQ(cloned.exit_code, 0) << cloned.err;
+  EXPECT_TRUE(cloned.out.starts_with("source_table_size,source_num_of_files,")) << cloned.out;
+  CliRun clone_count = Medallion("sql --format csv \"SELECT count(*) AS n FROM delta.\\`" + clone + "\\`\"");
+  EXPECT_EQ(clone_count.out, "n\n5\n");
+  CliRun again = Medallion("table clone " + dir + " " + clone + " --shallow");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already a Delta table"), std::string::npos) << again.err;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(clone);
+}
+
 }  // namespace

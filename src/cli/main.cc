@@ -2,7 +2,10 @@
 // code (0 success, 1 the work failed, 2 bad usage). Errors go to stderr as "medallion: <message>".
 #include <CLI/CLI.hpp>
 
+#include <fmt/format.h>
+
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -56,6 +59,75 @@ Status RunSql(const SqlArgs& args) {
   return Status::OK();
 }
 
+// `medallion table <command> PATH ...`: thin wrappers that run the same SQL as `medallion sql`.
+struct TableArgs {
+  std::string path;
+  std::string target;  // clone
+  std::string format = "table";
+  size_t max_rows = 40;
+  int64_t limit = 0;  // history
+  std::optional<double> retain_hours;
+  bool dry_run = false;
+  std::optional<int64_t> version;
+  std::string timestamp;
+  bool shallow = false;
+  bool replace = false;
+};
+
+std::string DeltaRef(const std::string& path) {
+  std::string escaped;
+  for (char c : path) escaped += c == '`' ? std::string("``") : std::string(1, c);
+  return "delta.`" + escaped + "`";
+}
+
+std::string Quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+Result<std::string> TableSql(const std::string& command, const TableArgs& a) {
+  std::string as_of;
+  if (a.version && !a.timestamp.empty()) {
+    return Status::InvalidArgument("give --version or --timestamp, not both");
+  }
+  if (a.version) as_of = " VERSION AS OF " + std::to_string(*a.version);
+  if (!a.timestamp.empty()) as_of = " TIMESTAMP AS OF " + Quoted(a.timestamp);
+  if (command == "history") {
+    return "DESCRIBE HISTORY " + DeltaRef(a.path) +
+           (a.limit > 0 ? " LIMIT " + std::to_string(a.limit) : "");
+  }
+  if (command == "detail") return "DESCRIBE DETAIL " + DeltaRef(a.path);
+  if (command == "vacuum") {
+    std::string sql = "VACUUM " + DeltaRef(a.path);
+    if (a.retain_hours) sql += fmt::format(" RETAIN {} HOURS", *a.retain_hours);
+    if (a.dry_run) sql += " DRY RUN";
+    return sql;
+  }
+  if (command == "restore") {
+    if (as_of.empty()) return Status::InvalidArgument("restore needs --version or --timestamp");
+    return "RESTORE TABLE " + DeltaRef(a.path) + " TO" + as_of;
+  }
+  if (command == "clone") {
+    return std::string(a.replace ? "CREATE OR REPLACE TABLE " : "CREATE TABLE ") +
+           DeltaRef(a.target) + (a.shallow ? " SHALLOW" : " DEEP") + " CLONE " +
+           DeltaRef(a.path) + as_of;
+  }
+  return Status::InvalidArgument("unknown table command " + command);
+}
+
+Status RunTable(const std::string& command, const TableArgs& args) {
+  ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(args.format));
+  ASSIGN_OR_RETURN(std::string sql, TableSql(command, args));
+  ASSIGN_OR_RETURN(auto session, engine::Session::Open());
+  ASSIGN_OR_RETURN(auto result, session->Query(sql).WithContext("table " + command));
+  PrintOptions options;
+  options.format = format;
+  options.max_rows = args.max_rows;
+  PrintResult(result, options, std::cout);
+  return Status::OK();
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -76,6 +148,36 @@ int Main(int argc, char** argv) {
   sql->add_option("--memory-limit", sql_args.memory_limit, "DuckDB memory limit, e.g. 4GB");
   sql->add_option("--threads", sql_args.threads, "Worker threads (default: all cores)");
 
+  TableArgs table_args;
+  CLI::App* table = app.add_subcommand("table", "Inspect and maintain a Delta table");
+  table->require_subcommand(1);
+  std::vector<CLI::App*> table_commands;
+  auto add_table_command = [&](const char* name, const char* help) {
+    CLI::App* c = table->add_subcommand(name, help);
+    c->add_option("path", table_args.path, "The table folder")->required();
+    c->add_option("--format", table_args.format, "Output format: table (default), csv or json");
+    c->add_option("--max-rows", table_args.max_rows, "Table format: rows shown at most (0 = all)");
+    table_commands.push_back(c);
+    return c;
+  };
+  add_table_command("history", "The table's commits, newest first (DESCRIBE HISTORY)")
+      ->add_option("--limit", table_args.limit, "At most this many commits");
+  add_table_command("detail", "The table's description (DESCRIBE DETAIL)");
+  CLI::App* vacuum = add_table_command(
+      "vacuum", "Delete files no longer needed by versions within the retention period (VACUUM)");
+  vacuum->add_option("--retain-hours", table_args.retain_hours,
+                     "Retention in hours (default: delta.deletedFileRetentionDuration)");
+  vacuum->add_flag("--dry-run", table_args.dry_run, "List the files without deleting them");
+  CLI::App* restore = add_table_command("restore", "Restore an older version (RESTORE TABLE)");
+  CLI::App* clone = add_table_command("clone", "Clone a table (CREATE TABLE ... CLONE)");
+  clone->add_option("target", table_args.target, "The new table's folder")->required();
+  clone->add_flag("--shallow", table_args.shallow, "Refer to the source's files instead of copying");
+  clone->add_flag("--replace", table_args.replace, "Replace a table at the target");
+  for (CLI::App* c : {restore, clone}) {
+    c->add_option("--version", table_args.version, "Version of the source");
+    c->add_option("--timestamp", table_args.timestamp, "Time of the source ('YYYY-MM-DD[ HH:MM:SS]')");
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -90,6 +192,12 @@ int Main(int argc, char** argv) {
   if (version) {
     std::cout << "medallion " << kVersion << " (DuckDB " << engine::Database::LibraryVersion() << ")\n";
     return 0;
+  }
+  for (CLI::App* c : table_commands) {
+    if (c->parsed()) {
+      Status s = RunTable(c->get_name(), table_args);
+      return s.ok() ? 0 : Fail(s);
+    }
   }
   if (sql->parsed()) {
     Status s = RunSql(sql_args);

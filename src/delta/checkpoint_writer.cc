@@ -69,6 +69,8 @@ Result<std::vector<RemoveFile>> ReadParquetRemoves(ParquetHandler& parquet,
   return out;
 }
 
+}  // namespace
+
 // The tombstones at the segment's version: removes that win reconciliation (PROTOCOL.md, "Action
 // Reconciliation"), newest first as log_replay.h applies them.
 Result<std::vector<RemoveFile>> ReadTombstones(storage::ObjectStore& store,
@@ -145,6 +147,8 @@ Result<std::vector<RemoveFile>> ReadTombstones(storage::ObjectStore& store,
   }
   return tombstones;
 }
+
+namespace {
 
 std::string Row(const Action& action) { return SerializeAction(action); }
 

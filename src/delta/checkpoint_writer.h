@@ -57,6 +57,14 @@ Result<std::vector<std::string>> CheckpointRows(storage::ObjectStore& store,
                                                 const Snapshot& snapshot, ParquetHandler& parquet,
                                                 int64_t now_ms);
 
+// The remove tombstones at `segment`'s version: removes that win reconciliation (PROTOCOL.md,
+// "Action Reconciliation"), newest first, none expired yet (VACUUM reads them too). Reads the
+// segment's commits through `store` and its checkpoint through `parquet`. Corruption for malformed
+// actions; IOError and the handler's errors.
+Result<std::vector<RemoveFile>> ReadTombstones(storage::ObjectStore& store,
+                                               std::string_view table_root,
+                                               const LogSegment& segment, ParquetHandler& parquet);
+
 // Writes the classic checkpoint of `snapshot`'s version and then `_last_checkpoint` (see the header
 // comment). NotSupported when the table's checkpoint policy is "v2" (V2 checkpoints are not written
 // yet); the ParquetWriter's errors; IOError from the store. Messages start with the table root.

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <set>
 
 #include "common/macros.h"
 #include "delta/deletion_vector.h"
+#include "delta/file_path.h"
 #include "delta/partition_value.h"
 #include "engine/delta_types.h"
 #include "engine/sql_text.h"
@@ -19,7 +21,7 @@ using delta::DataType;
 using delta::StructField;
 using delta::TypeKind;
 
-constexpr std::string_view kFileColumn = "__medallion_file";
+constexpr std::string_view kFileColumn = kScanFileColumn;
 
 std::string CivilFromMicros(int64_t micros, bool with_zone) {
   // Days/seconds split with floor division, then the civil date (Howard Hinnant's algorithm).
@@ -119,15 +121,34 @@ Status CheckViewName(std::string_view name) {
 
 }  // namespace
 
-Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
-                         storage::ObjectStore& store, std::string_view view_name) {
+namespace {
+
+Result<std::string> ResolveFileKey(std::string_view table_root, std::string_view log_path) {
+  ASSIGN_OR_RETURN(delta::FilePath path, delta::ParseFilePath(log_path));
+  switch (path.kind) {
+    case delta::FilePath::Kind::kRelative: {
+      std::string key = storage::JoinKey(table_root, path.path);
+      RETURN_NOT_OK(storage::ValidateKey(key).WithContext(
+          fmt::format("file path '{}' does not name a file inside the table", log_path)));
+      return key;
+    }
+    case delta::FilePath::Kind::kLocal:
+      return path.path;
+    case delta::FilePath::Kind::kRemote:
+      break;
+  }
+  return Status::NotSupported(
+      fmt::format("file path '{}' uses a URI scheme medallion cannot read", log_path));
+}
+
+Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
+                     std::string_view table_root, const std::vector<delta::AddFile>& files,
+                     storage::ObjectStore& store, std::string_view view_name,
+                     const std::vector<std::string>& extra_columns, const std::string& ctx) {
   RETURN_NOT_OK(CheckViewName(view_name));
-  const std::string ctx = fmt::format("table {} v{}", store.Describe() + "/" + snapshot.table_root(),
-                                      snapshot.version());
-  const delta::Schema& schema = snapshot.schema();
-  const auto& partition_columns = snapshot.metadata().partition_columns;
-  const bool mapping =
-      snapshot.config().column_mapping_mode() != delta::ColumnMappingMode::kNone;
+  const delta::Schema& schema = config.schema();
+  const auto& partition_columns = config.partition_columns();
+  const bool mapping = config.column_mapping_mode() != delta::ColumnMappingMode::kNone;
   std::set<std::string> partition_set(partition_columns.begin(), partition_columns.end());
   const std::string view = QuoteIdentifier(view_name);
   const std::string parts_table = QuoteIdentifier(std::string(view_name) + "__partitions");
@@ -136,8 +157,8 @@ Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
   // Files, their partition values and deletion vectors.
   std::vector<std::string> paths;
   bool any_dv = false;
-  for (const delta::AddFile& add : snapshot.files()) {
-    ASSIGN_OR_RETURN_CTX(std::string location, snapshot.FileLocalPath(add), ctx);
+  for (const delta::AddFile& add : files) {
+    ASSIGN_OR_RETURN_CTX(std::string location, ResolveFileKey(table_root, add.path), ctx);
     if (location.empty() || location[0] != '/') {
       ASSIGN_OR_RETURN_CTX(location, store.LocalPath(location), ctx);
     }
@@ -151,6 +172,9 @@ Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
       cols += (cols.empty() ? "" : ", ") +
               fmt::format("NULL::{} AS {}", DuckDbTypeOf(*f.type), QuoteIdentifier(f.name));
     }
+    for (const auto& c : extra_columns) {
+      cols += (cols.empty() ? "" : ", ") + fmt::format("NULL::VARCHAR AS {}", QuoteIdentifier(c));
+    }
     return conn.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} WHERE false", view, cols))
         .WithContext(ctx);
   }
@@ -163,9 +187,20 @@ Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
   // Which physical columns the files have, with their types (a bind, no data read).
   std::map<std::string, std::string> file_columns;
   {
-    ASSIGN_OR_RETURN_CTX(auto described, conn.Query("DESCRIBE SELECT * FROM " + read), ctx);
-    for (size_t r = 0; r < described.row_count(); ++r) {
-      file_columns[described.GetText(0, r)] = described.GetText(1, r);
+    auto described = conn.Query("DESCRIBE SELECT * FROM " + read);
+    if (!described.ok()) {
+      // Name a missing data file plainly (DuckDB reports a glob that matched nothing).
+      for (size_t i = 0; i < paths.size(); ++i) {
+        if (!std::filesystem::exists(paths[i])) {
+          return Status::NotFound(fmt::format(
+              "{}: data file {} is missing (removed by VACUUM, or by hand?)", ctx,
+              files[i].path));
+        }
+      }
+      return described.status().WithContext(ctx);
+    }
+    for (size_t r = 0; r < described->row_count(); ++r) {
+      file_columns[described->GetText(0, r)] = described->GetText(1, r);
     }
   }
 
@@ -176,8 +211,8 @@ Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
     for (const auto& c : partition_columns) cols += ", " + QuoteIdentifier(c) + " VARCHAR";
     RETURN_NOT_OK_CTX(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", parts_table, cols)), ctx);
     ASSIGN_OR_RETURN_CTX(auto appender, conn.MakeAppender("", std::string(view_name) + "__partitions"), ctx);
-    for (size_t i = 0; i < snapshot.files().size(); ++i) {
-      const delta::AddFile& add = snapshot.files()[i];
+    for (size_t i = 0; i < files.size(); ++i) {
+      const delta::AddFile& add = files[i];
       RETURN_NOT_OK(appender->Append(paths[i]));
       for (const auto& c : partition_columns) {
         const StructField* field = schema.FindField(c);
@@ -201,11 +236,11 @@ Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
                           "CREATE OR REPLACE TEMP TABLE {} (__file VARCHAR, __row BIGINT)", deleted_table)),
                       ctx);
     ASSIGN_OR_RETURN_CTX(auto appender, conn.MakeAppender("", std::string(view_name) + "__deleted"), ctx);
-    for (size_t i = 0; i < snapshot.files().size(); ++i) {
-      const delta::AddFile& add = snapshot.files()[i];
+    for (size_t i = 0; i < files.size(); ++i) {
+      const delta::AddFile& add = files[i];
       if (!add.deletion_vector) continue;
       ASSIGN_OR_RETURN_CTX(auto rows,
-                           delta::ReadDeletionVector(store, snapshot.table_root(), *add.deletion_vector),
+                           delta::ReadDeletionVector(store, table_root, *add.deletion_vector),
                            ctx + ": file " + add.path);
       for (uint64_t row : rows) {
         RETURN_NOT_OK(appender->Append(paths[i]));
@@ -235,6 +270,11 @@ Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
     }
     select += (select.empty() ? "" : ", ") + expr + " AS " + QuoteIdentifier(f.name);
   }
+  for (const auto& c : extra_columns) {
+    std::string expr = file_columns.count(c) ? "CAST(__f." + QuoteIdentifier(c) + " AS VARCHAR)"
+                                             : std::string("NULL::VARCHAR");
+    select += (select.empty() ? "" : ", ") + expr + " AS " + QuoteIdentifier(c);
+  }
   std::string from = read + " AS __f";
   if (partitioned) {
     from += fmt::format(" JOIN {} AS __p ON __p.__file = __f.{}", parts_table, QuoteIdentifier(kFileColumn));
@@ -245,6 +285,24 @@ Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
   }
   return conn.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {}", view, select, from))
       .WithContext(ctx);
+}
+
+}  // namespace
+
+Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
+                         storage::ObjectStore& store, std::string_view view_name) {
+  const std::string ctx = fmt::format("table {} v{}", store.Describe() + "/" + snapshot.table_root(),
+                                      snapshot.version());
+  return RegisterFiles(conn, snapshot.config(), snapshot.table_root(), snapshot.files(), store,
+                       view_name, {}, ctx);
+}
+
+Status RegisterDeltaFileScan(Connection& conn, const delta::TableConfiguration& config,
+                             std::string_view table_root, const std::vector<delta::AddFile>& files,
+                             storage::ObjectStore& store, std::string_view view_name,
+                             const std::vector<std::string>& extra_columns) {
+  const std::string ctx = fmt::format("table {}", store.Describe() + "/" + std::string(table_root));
+  return RegisterFiles(conn, config, table_root, files, store, view_name, extra_columns, ctx);
 }
 
 }  // namespace medallion::engine

@@ -24,6 +24,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "delta/snapshot.h"
@@ -32,7 +33,22 @@
 
 namespace medallion::engine {
 
+// The column that holds each row's data file path inside a Delta scan (DuckDB's read_parquet
+// `filename` option); writers that rewrite files (replaceWhere, DML) select it as an extra column.
+inline constexpr std::string_view kScanFileColumn = "__medallion_file";
+
 Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
                          storage::ObjectStore& store, std::string_view view_name);
+
+// The same view over an explicit list of a table's files (not a snapshot's active files), read with
+// `config`'s schema, partitioning and column mapping: the change data feed reads one commit's adds,
+// removes or cdc files this way (engine/delta_maintenance.h). Paths are as in the log, relative to
+// `table_root` or absolute. `extra_columns` are physical columns passed through as VARCHAR after
+// the schema's columns (NULL when a file lacks them), e.g. `_change_type` of change data files
+// (PROTOCOL.md, "Change Data Files"). Errors as RegisterDeltaScan.
+Status RegisterDeltaFileScan(Connection& conn, const delta::TableConfiguration& config,
+                             std::string_view table_root, const std::vector<delta::AddFile>& files,
+                             storage::ObjectStore& store, std::string_view view_name,
+                             const std::vector<std::string>& extra_columns = {});
 
 }  // namespace medallion::engine

@@ -9,7 +9,9 @@
 #include "delta/commit_reader.h"
 #include "delta/partition_value.h"
 #include "delta/snapshot.h"
+#include "engine/delta_maintenance.h"
 #include "engine/delta_scan.h"
+#include "engine/delta_writer.h"
 #include "engine/sql_lexer.h"
 #include "engine/sql_text.h"
 #include "storage/local_object_store.h"
@@ -33,13 +35,30 @@ bool IsWord(const std::vector<Token>& tokens, size_t i, std::string_view word) {
   return i < tokens.size() && IsKeyword(tokens[i], word);
 }
 
-Result<std::unique_ptr<storage::ObjectStore>> OpenTableStore(const std::string& path) {
-  std::string local = path.starts_with("file:") ? path : std::filesystem::absolute(path).string();
-  if (!path.starts_with("file:") && !std::filesystem::is_directory(local)) {
+// A table at `path` opens as a store rooted at its parent folder, with the folder's name as the
+// table root, so that messages from delta/ name the table.
+struct OpenedTable {
+  std::unique_ptr<storage::ObjectStore> store;
+  std::string root;
+};
+
+Result<OpenedTable> OpenTableStore(const std::string& path) {
+  std::string local = path;
+  if (local.starts_with("file://")) {
+    local = local.substr(7);
+  } else if (local.starts_with("file:")) {
+    local = local.substr(5);
+  }
+  std::filesystem::path folder = std::filesystem::absolute(local).lexically_normal();
+  if (!folder.has_filename()) folder = folder.parent_path();  // a trailing '/'
+  if (!std::filesystem::is_directory(folder)) {
     return Status::NotFound(fmt::format("no Delta table at {} (no such folder)", path));
   }
-  ASSIGN_OR_RETURN(auto store, storage::LocalObjectStore::Make(local));
-  return std::unique_ptr<storage::ObjectStore>(std::move(store));
+  if (folder == folder.root_path()) {
+    return Status::InvalidArgument("a Delta table cannot be the file system root");
+  }
+  ASSIGN_OR_RETURN(auto store, storage::LocalObjectStore::Make(folder.parent_path().string()));
+  return OpenedTable{std::move(store), folder.filename().string()};
 }
 
 }  // namespace
@@ -123,19 +142,20 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionOptions& options) {
 }
 
 Result<std::string> Session::RegisterTable(const TableRef& ref) {
-  ASSIGN_OR_RETURN(auto store, OpenTableStore(ref.path));
-  delta::SnapshotBuilder builder(*store, "");
+  ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref.path));
+  delta::SnapshotBuilder builder(*table.store, table.root);
   if (ref.version) builder.AtVersion(*ref.version);
   if (ref.timestamp_ms) builder.AtTimestamp(*ref.timestamp_ms);
   ASSIGN_OR_RETURN(auto snapshot, builder.Build(*parquet_));
   std::string view = fmt::format("__delta_{}", next_view_++);
-  RETURN_NOT_OK(RegisterDeltaScan(*conn_, *snapshot, *store, view));
+  RETURN_NOT_OK(RegisterDeltaScan(*conn_, *snapshot, *table.store, view));
   return view;
 }
 
 Result<QueryResult> Session::DescribeHistory(const TableRef& ref, int64_t limit) {
-  ASSIGN_OR_RETURN(auto store, OpenTableStore(ref.path));
-  ASSIGN_OR_RETURN(auto history, delta::ReadHistory(*store, "", static_cast<size_t>(limit)));
+  ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref.path));
+  ASSIGN_OR_RETURN(auto history,
+                   delta::ReadHistory(*table.store, table.root, static_cast<size_t>(limit)));
   RETURN_NOT_OK(conn_->Execute(
       "CREATE OR REPLACE TEMP TABLE __history (version BIGINT, ts BIGINT, info VARCHAR)"));
   {
@@ -161,8 +181,8 @@ Result<QueryResult> Session::DescribeHistory(const TableRef& ref, int64_t limit)
 }
 
 Result<QueryResult> Session::DescribeDetail(const TableRef& ref) {
-  ASSIGN_OR_RETURN(auto store, OpenTableStore(ref.path));
-  ASSIGN_OR_RETURN(auto snapshot, delta::SnapshotBuilder(*store, "").Build(*parquet_));
+  ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref.path));
+  ASSIGN_OR_RETURN(auto snapshot, delta::SnapshotBuilder(*table.store, table.root).Build(*parquet_));
   const delta::Metadata& m = snapshot->metadata();
   const delta::Protocol& p = snapshot->protocol();
   int64_t size = 0;
@@ -193,8 +213,592 @@ Result<QueryResult> Session::DescribeDetail(const TableRef& ref) {
       p.min_reader_version, p.min_writer_version, list(features)));
 }
 
+// ================================================================================================
+// Maintenance commands and the change data feed (engine/delta_maintenance.h): VACUUM, RESTORE,
+// CREATE [OR REPLACE] TABLE ... [SHALLOW|DEEP] CLONE, the retention check setting and
+// table_changes('path', start[, end]). Kept in one block, apart from the rest of the session.
+// ================================================================================================
+
+namespace {
+
+constexpr std::string_view kRetentionCheckSetting =
+    "spark.databricks.delta.retentiondurationcheck.enabled";
+
+// A version (a number) or a time (a quoted timestamp or date) written in SQL.
+struct VersionOrTime {
+  std::optional<int64_t> version;
+  std::optional<int64_t> timestamp_ms;
+};
+
+Result<VersionOrTime> ParseVersionOrTime(const Token& t, std::string_view what) {
+  VersionOrTime out;
+  if (t.kind == TokenKind::kNumber) {
+    char* end = nullptr;
+    std::string text(t.text);
+    long long v = std::strtoll(text.c_str(), &end, 10);
+    if (end == nullptr || *end != '\0' || v < 0) {
+      return Status::InvalidArgument(
+          fmt::format("line {}: {} must be a version number or a quoted timestamp, got '{}'",
+                      t.line, what, t.text));
+    }
+    out.version = v;
+    return out;
+  }
+  if (t.kind == TokenKind::kString) {
+    std::string text = Unquote(t);
+    auto micros = delta::ParseTimestampMicros(text, /*allow_zone=*/true);
+    if (!micros.ok()) {
+      auto days = delta::ParseDateDays(text);
+      if (!days.ok()) {
+        return Status::InvalidArgument(fmt::format(
+            "line {}: {}: '{}' is not a timestamp (use 'YYYY-MM-DD[ HH:MM:SS]')", t.line, what,
+            text));
+      }
+      micros = *days * 86400LL * 1000000LL;
+    }
+    out.timestamp_ms = *micros / 1000;
+    return out;
+  }
+  return Status::InvalidArgument(fmt::format(
+      "line {}: {} must be a version number or a quoted timestamp, got '{}'", t.line, what, t.text));
+}
+
+// `[TO] VERSION AS OF n | [TO] TIMESTAMP AS OF 'ts'` at k; the index after it.
+Result<size_t> ParseAsOf(const std::vector<Token>& tokens, size_t k, VersionOrTime* out) {
+  if (IsWord(tokens, k, "TO")) k = Next(tokens, k + 1);
+  bool by_version = IsWord(tokens, k, "VERSION"), by_time = IsWord(tokens, k, "TIMESTAMP");
+  size_t as = Next(tokens, k + 1), of = Next(tokens, as + 1), value = Next(tokens, of + 1);
+  if ((!by_version && !by_time) || !IsWord(tokens, as, "AS") || !IsWord(tokens, of, "OF") ||
+      value >= tokens.size()) {
+    return Status::InvalidArgument("expected VERSION AS OF <n> or TIMESTAMP AS OF '<timestamp>'");
+  }
+  ASSIGN_OR_RETURN(*out, ParseVersionOrTime(tokens[value], by_version ? "VERSION AS OF"
+                                                                        : "TIMESTAMP AS OF"));
+  if (by_version != out->version.has_value()) {
+    return Status::InvalidArgument(by_version ? "VERSION AS OF needs a version number"
+                                              : "TIMESTAMP AS OF needs a quoted timestamp");
+  }
+  return value + 1;
+}
+
+Status ExpectEnd(const std::vector<Token>& tokens, size_t k, std::string_view statement) {
+  if (k >= tokens.size()) return Status::OK();
+  return Status::InvalidArgument(
+      fmt::format("line {}: unexpected '{}' in {}", tokens[k].line, tokens[k].text, statement));
+}
+
+// The statement's non-space tokens from `from`, concatenated and lowercased.
+std::string Collapsed(const std::vector<Token>& tokens, size_t from) {
+  std::string out;
+  for (size_t i = from; i < tokens.size(); ++i) {
+    if (IsTrivia(tokens[i])) continue;
+    for (char c : tokens[i].text) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Session::ChangesRef {
+  std::string path;
+  VersionOrTime start;
+  std::optional<VersionOrTime> end;
+  size_t end_token = 0;  // index of the token after the call
+};
+
+namespace {
+
+// table_changes('path', start[, end]) at token i; nullopt when the tokens there are not a call.
+Result<std::optional<Session::ChangesRef>> ParseTableChanges(const std::vector<Token>& tokens,
+                                                             size_t i) {
+  if (!IsWord(tokens, i, "table_changes")) return std::optional<Session::ChangesRef>();
+  size_t open = Next(tokens, i + 1);
+  if (!IsSymbol(tokens, open, '(')) return std::optional<Session::ChangesRef>();
+  auto usage = [&] {
+    return Status::InvalidArgument(fmt::format(
+        "line {}: table_changes takes ('<table path>', <start version or timestamp>[, <end>])",
+        tokens[i].line));
+  };
+  Session::ChangesRef ref;
+  size_t path = Next(tokens, open + 1);
+  if (path >= tokens.size() || tokens[path].kind != TokenKind::kString) return usage();
+  ref.path = Unquote(tokens[path]);
+  size_t comma = Next(tokens, path + 1);
+  if (!IsSymbol(tokens, comma, ',')) return usage();
+  size_t start = Next(tokens, comma + 1);
+  if (start >= tokens.size()) return usage();
+  ASSIGN_OR_RETURN(ref.start, ParseVersionOrTime(tokens[start], "table_changes start"));
+  size_t k = Next(tokens, start + 1);
+  if (IsSymbol(tokens, k, ',')) {
+    size_t end = Next(tokens, k + 1);
+    if (end >= tokens.size()) return usage();
+    ASSIGN_OR_RETURN(ref.end, ParseVersionOrTime(tokens[end], "table_changes end"));
+    k = Next(tokens, end + 1);
+  }
+  if (!IsSymbol(tokens, k, ')')) return usage();
+  ref.end_token = k + 1;
+  return std::optional<Session::ChangesRef>(std::move(ref));
+}
+
+}  // namespace
+
+Result<std::string> Session::RegisterChanges(const ChangesRef& ref) {
+  ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref.path));
+  ChangeFeedRange range;
+  range.start_version = ref.start.version;
+  range.start_timestamp_ms = ref.start.timestamp_ms;
+  if (ref.end) {
+    range.end_version = ref.end->version;
+    range.end_timestamp_ms = ref.end->timestamp_ms;
+  }
+  std::string view = fmt::format("__changes_{}", next_view_++);
+  RETURN_NOT_OK(
+      RegisterTableChanges(*conn_, *table.store, table.root, *parquet_, range, view).status());
+  return view;
+}
+
+Result<std::optional<QueryResult>> Session::RunMaintenanceStatement(std::string_view text,
+                                                                   size_t first_line) {
+  using Handled = std::optional<QueryResult>;
+  ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(text));
+  size_t first = Next(tokens, 0);
+  auto line_ctx = [&](Status s) { return s.WithContext(fmt::format("line {}", first_line)); };
+
+  // SET spark.databricks.delta.retentionDurationCheck.enabled = true|false
+  if (IsWord(tokens, first, "SET")) {
+    std::string rest = Collapsed(tokens, first + 1);
+    if (!rest.starts_with(kRetentionCheckSetting)) return Handled();
+    std::string value = rest.substr(kRetentionCheckSetting.size());
+    if (value.starts_with("=")) value = value.substr(1);
+    if (value != "true" && value != "false") {
+      return Status::InvalidArgument(
+          "spark.databricks.delta.retentionDurationCheck.enabled takes true or false");
+    }
+    retention_check_ = value == "true";
+    ASSIGN_OR_RETURN(QueryResult r,
+                     conn_->Query("SELECT 'spark.databricks.delta.retentionDurationCheck.enabled' "
+                                  "AS key, " + QuoteString(value) + " AS value"));
+    return Handled(std::move(r));
+  }
+
+  // VACUUM <table> [RETAIN n HOURS] [DRY RUN]
+  if (IsWord(tokens, first, "VACUUM")) {
+    size_t at = Next(tokens, first + 1);
+    ASSIGN_OR_RETURN(auto ref, ParseTableRef(tokens, at));
+    if (!ref || ref->version || ref->timestamp_ms) {
+      return line_ctx(Status::NotSupported("VACUUM takes a Delta table as delta.`/path/to/table`"));
+    }
+    VacuumOptions options;
+    options.retention_check = retention_check_;
+    size_t k = Next(tokens, ref->end);
+    if (IsWord(tokens, k, "RETAIN")) {
+      size_t n = Next(tokens, k + 1), unit = Next(tokens, n + 1);
+      if (n >= tokens.size() || tokens[n].kind != TokenKind::kNumber ||
+          !IsWord(tokens, unit, "HOURS")) {
+        return line_ctx(Status::InvalidArgument("expected RETAIN <number> HOURS"));
+      }
+      options.retention_hours = std::strtod(std::string(tokens[n].text).c_str(), nullptr);
+      k = Next(tokens, unit + 1);
+    }
+    if (IsWord(tokens, k, "DRY")) {
+      size_t run = Next(tokens, k + 1);
+      if (!IsWord(tokens, run, "RUN")) return line_ctx(Status::InvalidArgument("expected DRY RUN"));
+      options.dry_run = true;
+      k = Next(tokens, run + 1);
+    }
+    RETURN_NOT_OK(line_ctx(ExpectEnd(tokens, k, "VACUUM")));
+    ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref->path));
+    ASSIGN_OR_RETURN(VacuumResult vacuumed, Vacuum(*table.store, table.root, *parquet_, options));
+    RETURN_NOT_OK(conn_->Execute("CREATE OR REPLACE TEMP TABLE __vacuum (path VARCHAR)"));
+    {
+      ASSIGN_OR_RETURN(auto appender, conn_->MakeAppender("", "__vacuum"));
+      for (const auto& f : vacuumed.files) {
+        RETURN_NOT_OK(appender->Append(f));
+        RETURN_NOT_OK(appender->EndRow());
+      }
+      RETURN_NOT_OK(appender->Close());
+    }
+    ASSIGN_OR_RETURN(QueryResult r, conn_->Query("SELECT path FROM __vacuum ORDER BY path"));
+    return Handled(std::move(r));
+  }
+
+  // RESTORE [TABLE] <table> [TO] VERSION|TIMESTAMP AS OF ...
+  if (IsWord(tokens, first, "RESTORE")) {
+    size_t at = Next(tokens, first + 1);
+    if (IsWord(tokens, at, "TABLE")) at = Next(tokens, at + 1);
+    ASSIGN_OR_RETURN(auto ref, ParseTableRef(tokens, at));
+    if (!ref) {
+      return line_ctx(Status::NotSupported("RESTORE takes a Delta table as delta.`/path/to/table`"));
+    }
+    RestoreOptions options;
+    size_t k = Next(tokens, ref->end);
+    if (ref->version || ref->timestamp_ms) {
+      options.version = ref->version;
+      options.timestamp_ms = ref->timestamp_ms;
+    } else {
+      VersionOrTime when;
+      auto after = ParseAsOf(tokens, k, &when);
+      if (!after.ok()) return line_ctx(after.status());
+      k = Next(tokens, *after);
+      options.version = when.version;
+      options.timestamp_ms = when.timestamp_ms;
+    }
+    RETURN_NOT_OK(line_ctx(ExpectEnd(tokens, k, "RESTORE")));
+    ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref->path));
+    ASSIGN_OR_RETURN(RestoreResult restored, Restore(*table.store, table.root, *parquet_, options));
+    const delta::RestorePlan& p = restored.plan;
+    ASSIGN_OR_RETURN(QueryResult r,
+                     conn_->Query(fmt::format(
+                         "SELECT {}::BIGINT AS table_size_after_restore, "
+                         "{}::BIGINT AS num_of_files_after_restore, {}::BIGINT AS num_removed_files, "
+                         "{}::BIGINT AS num_restored_files, {}::BIGINT AS removed_files_size, "
+                         "{}::BIGINT AS restored_files_size",
+                         p.table_size_after_restore, p.num_of_files_after_restore,
+                         p.num_removed_files, p.num_restored_files, p.removed_files_size,
+                         p.restored_files_size)));
+    return Handled(std::move(r));
+  }
+
+  // CREATE [OR REPLACE] TABLE [IF NOT EXISTS] <target> [SHALLOW|DEEP] CLONE <source> [time travel]
+  if (IsWord(tokens, first, "CREATE")) {
+    size_t k = Next(tokens, first + 1);
+    bool replace = false, if_not_exists = false;
+    if (IsWord(tokens, k, "OR")) {
+      size_t r = Next(tokens, k + 1);
+      if (!IsWord(tokens, r, "REPLACE")) return Handled();
+      replace = true;
+      k = Next(tokens, r + 1);
+    }
+    if (!IsWord(tokens, k, "TABLE")) return Handled();
+    k = Next(tokens, k + 1);
+    if (IsWord(tokens, k, "IF")) {
+      size_t n = Next(tokens, k + 1), e = Next(tokens, n + 1);
+      if (!IsWord(tokens, n, "NOT") || !IsWord(tokens, e, "EXISTS")) return Handled();
+      if_not_exists = true;
+      k = Next(tokens, e + 1);
+    }
+    ASSIGN_OR_RETURN(auto target, ParseTableRef(tokens, k));
+    if (!target) return Handled();
+    size_t c = Next(tokens, target->end);
+    CloneOptions options;
+    options.replace = replace;
+    if (IsWord(tokens, c, "SHALLOW") || IsWord(tokens, c, "DEEP")) {
+      options.deep = IsWord(tokens, c, "DEEP");
+      c = Next(tokens, c + 1);
+      if (!IsWord(tokens, c, "CLONE")) return line_ctx(Status::InvalidArgument("expected CLONE"));
+    }
+    if (!IsWord(tokens, c, "CLONE")) return Handled();  // not a clone: CREATE TABLE handles it
+    size_t s = Next(tokens, c + 1);
+    ASSIGN_OR_RETURN(auto source, ParseTableRef(tokens, s));
+    if (!source) {
+      return line_ctx(Status::NotSupported("CLONE takes a Delta table as delta.`/path/to/table`"));
+    }
+    RETURN_NOT_OK(line_ctx(ExpectEnd(tokens, Next(tokens, source->end), "CLONE")));
+    options.version = source->version;
+    options.timestamp_ms = source->timestamp_ms;
+    options.source_name = "delta.`" + source->path + "`";
+    ASSIGN_OR_RETURN(OpenedTable source_table, OpenTableStore(source->path));
+    std::error_code ec;
+    std::filesystem::path target_folder = std::filesystem::absolute(target->path).lexically_normal();
+    bool created = !std::filesystem::exists(target_folder, ec);
+    if (if_not_exists && !created && std::filesystem::exists(target_folder / "_delta_log", ec)) {
+      ASSIGN_OR_RETURN(QueryResult r, conn_->Query("SELECT 'skipped: the target exists' AS status"));
+      return Handled(std::move(r));
+    }
+    std::filesystem::create_directories(target_folder, ec);
+    auto cloned = [&]() -> Result<CloneResult> {
+      ASSIGN_OR_RETURN(OpenedTable target_table, OpenTableStore(target->path));
+      return Clone(*source_table.store, source_table.root, *target_table.store, target_table.root,
+                   *parquet_, options);
+    }();
+    if (!cloned.ok()) {
+      if (created) std::filesystem::remove_all(target_folder, ec);
+      return cloned.status();
+    }
+    ASSIGN_OR_RETURN(QueryResult r,
+                     conn_->Query(fmt::format(
+                         "SELECT {}::BIGINT AS source_table_size, {}::BIGINT AS source_num_of_files, "
+                         "{}::BIGINT AS num_removed_files, {}::BIGINT AS num_copied_files, "
+                         "{}::BIGINT AS removed_files_size, {}::BIGINT AS copied_files_size",
+                         cloned->source_table_size, cloned->source_num_of_files,
+                         cloned->num_removed_files, cloned->num_copied_files,
+                         cloned->removed_files_size, cloned->copied_files_size)));
+    return Handled(std::move(r));
+  }
+  return Handled();
+}
+
+// ==== end of the maintenance block ===============================================================
+
+// ================================================================================================
+// Writing (engine/delta_writer.h): CREATE [OR REPLACE] TABLE ... AS <query>, INSERT INTO,
+// INSERT OVERWRITE and INSERT INTO ... REPLACE WHERE on delta.`path` tables. Kept in one block,
+// apart from the rest of the session.
+// ================================================================================================
+
+namespace {
+
+bool StartsQuery(const std::vector<Token>& tokens, size_t k) {
+  return IsWord(tokens, k, "SELECT") || IsWord(tokens, k, "WITH") || IsWord(tokens, k, "VALUES") ||
+         IsWord(tokens, k, "FROM") || IsWord(tokens, k, "TABLE");
+}
+
+// The first token at or after k, outside parentheses, that starts a query (tokens.size() if none).
+size_t FindQueryStart(const std::vector<Token>& tokens, size_t k) {
+  int depth = 0;
+  for (; k < tokens.size(); ++k) {
+    if (IsSymbol(tokens, k, '(')) {
+      ++depth;
+    } else if (IsSymbol(tokens, k, ')')) {
+      --depth;
+    } else if (depth == 0 && StartsQuery(tokens, k)) {
+      return k;
+    }
+  }
+  return tokens.size();
+}
+
+std::optional<std::string> IdentifierAt(const std::vector<Token>& tokens, size_t k) {
+  if (k >= tokens.size()) return std::nullopt;
+  const Token& t = tokens[k];
+  if (t.kind == TokenKind::kWord) return std::string(t.text);
+  if (t.kind == TokenKind::kBacktick || t.kind == TokenKind::kDoubleQuoted) return Unquote(t);
+  return std::nullopt;
+}
+
+// `(a, b, ...)` at k (PARTITIONED BY); the index after ')'.
+Result<size_t> ParseNameList(const std::vector<Token>& tokens, size_t k, std::vector<std::string>* names) {
+  if (!IsSymbol(tokens, k, '(')) return Status::InvalidArgument("PARTITIONED BY needs (column, ...)");
+  for (k = Next(tokens, k + 1);; k = Next(tokens, k + 1)) {
+    auto name = IdentifierAt(tokens, k);
+    if (!name) return Status::InvalidArgument("PARTITIONED BY needs column names");
+    names->push_back(*name);
+    k = Next(tokens, k + 1);
+    if (IsSymbol(tokens, k, ')')) return Next(tokens, k + 1);
+    if (!IsSymbol(tokens, k, ',')) return Status::InvalidArgument("PARTITIONED BY: expected ',' or ')'");
+  }
+}
+
+// `('k' = 'v', delta.x = true, ...)` at k (TBLPROPERTIES); the index after ')'.
+Result<size_t> ParseProperties(const std::vector<Token>& tokens, size_t k,
+                               std::map<std::string, std::string>* props) {
+  if (!IsSymbol(tokens, k, '(')) return Status::InvalidArgument("TBLPROPERTIES needs ('key' = 'value', ...)");
+  for (k = Next(tokens, k + 1);; k = Next(tokens, k + 1)) {
+    std::string key;
+    if (k < tokens.size() && tokens[k].kind == TokenKind::kString) {
+      key = Unquote(tokens[k]);
+      k = Next(tokens, k + 1);
+    } else {
+      while (auto part = IdentifierAt(tokens, k)) {  // delta.appendOnly
+        key += *part;
+        k = Next(tokens, k + 1);
+        if (!IsSymbol(tokens, k, '.')) break;
+        key += '.';
+        k = Next(tokens, k + 1);
+      }
+    }
+    if (key.empty()) return Status::InvalidArgument("TBLPROPERTIES: expected a property name");
+    if (IsSymbol(tokens, k, '=')) k = Next(tokens, k + 1);
+    if (k >= tokens.size()) return Status::InvalidArgument("TBLPROPERTIES: expected a value for " + key);
+    const Token& v = tokens[k];
+    if (v.kind == TokenKind::kString) {
+      (*props)[key] = Unquote(v);
+    } else if (v.kind == TokenKind::kNumber || v.kind == TokenKind::kWord) {
+      (*props)[key] = std::string(v.text);
+    } else {
+      return Status::InvalidArgument(fmt::format("TBLPROPERTIES: bad value '{}' for {}", v.text, key));
+    }
+    k = Next(tokens, k + 1);
+    if (IsSymbol(tokens, k, ')')) return Next(tokens, k + 1);
+    if (!IsSymbol(tokens, k, ',')) return Status::InvalidArgument("TBLPROPERTIES: expected ',' or ')'");
+  }
+}
+
+}  // namespace
+
+Result<std::string> Session::RewriteSql(std::string_view sql) {
+  ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(sql));
+  std::string out;
+  std::map<std::string, std::string> views;
+  for (size_t i = 0; i < tokens.size();) {
+    ASSIGN_OR_RETURN(auto changes, ParseTableChanges(tokens, i));
+    if (changes) {
+      ASSIGN_OR_RETURN(std::string view, RegisterChanges(*changes));
+      out += view;
+      i = changes->end_token;
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto ref, ParseTableRef(tokens, i));
+    if (ref) {
+      auto it = views.find(ref->Key());
+      if (it == views.end()) {
+        ASSIGN_OR_RETURN(std::string view, RegisterTable(*ref));
+        it = views.emplace(ref->Key(), view).first;
+      }
+      out += it->second;
+      i = ref->end;
+      continue;
+    }
+    out += tokens[i].kind == TokenKind::kBacktick ? QuoteIdentifier(Unquote(tokens[i]))
+                                                   : std::string(tokens[i].text);
+    ++i;
+  }
+  return out;
+}
+
+Result<std::optional<QueryResult>> Session::RunWriteStatement(std::string_view text, size_t first_line) {
+  using Handled = std::optional<QueryResult>;
+  ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(text));
+  auto fail = [&](Status s) { return s.WithContext(fmt::format("line {}", first_line)); };
+  size_t first = Next(tokens, 0);
+  WriteOptions options;
+  std::optional<TableRef> ref;
+  size_t query = tokens.size();
+  bool positional = false, create = false;
+  if (IsWord(tokens, first, "CREATE")) {
+    // CREATE [OR REPLACE] TABLE [IF NOT EXISTS] delta.`path` [clauses] AS <query>
+    size_t k = Next(tokens, first + 1);
+    bool replace = false, if_not_exists = false;
+    if (IsWord(tokens, k, "OR")) {
+      k = Next(tokens, k + 1);
+      if (!IsWord(tokens, k, "REPLACE")) return Handled();
+      replace = true;
+      k = Next(tokens, k + 1);
+    }
+    if (!IsWord(tokens, k, "TABLE")) return Handled();
+    k = Next(tokens, k + 1);
+    if (IsWord(tokens, k, "IF")) {
+      size_t n = Next(tokens, k + 1), e = Next(tokens, n + 1);
+      if (!IsWord(tokens, n, "NOT") || !IsWord(tokens, e, "EXISTS")) return Handled();
+      if_not_exists = true;
+      k = Next(tokens, e + 1);
+    }
+    ASSIGN_OR_RETURN(ref, ParseTableRef(tokens, k));
+    if (!ref) return Handled();  // a DuckDB table
+    k = Next(tokens, ref->end);
+    while (k < tokens.size() && !IsWord(tokens, k, "AS")) {
+      if (IsWord(tokens, k, "USING")) {
+        size_t f = Next(tokens, k + 1);
+        if (!IsWord(tokens, f, "DELTA")) {
+          return fail(Status::NotSupported("a delta.`path` table is written USING DELTA"));
+        }
+        k = Next(tokens, f + 1);
+      } else if (IsWord(tokens, k, "PARTITIONED") && IsWord(tokens, Next(tokens, k + 1), "BY")) {
+        ASSIGN_OR_RETURN(k, ParseNameList(tokens, Next(tokens, Next(tokens, k + 1) + 1), &options.partition_by));
+      } else if (IsWord(tokens, k, "TBLPROPERTIES")) {
+        ASSIGN_OR_RETURN(k, ParseProperties(tokens, Next(tokens, k + 1), &options.table_properties));
+      } else if (IsSymbol(tokens, k, '(')) {
+        return fail(Status::NotSupported(
+            "CREATE TABLE with a column list is not supported yet; use CREATE TABLE ... AS <query>"));
+      } else {
+        return fail(Status::InvalidArgument(fmt::format("unexpected '{}' in CREATE TABLE", tokens[k].text)));
+      }
+    }
+    if (k >= tokens.size()) {
+      return fail(Status::NotSupported("CREATE TABLE on a Delta path needs AS <query>"));
+    }
+    query = Next(tokens, k + 1);
+    create = true;
+    options.mode = replace ? WriteOptions::Mode::kOverwrite
+                           : (if_not_exists ? WriteOptions::Mode::kIgnore : WriteOptions::Mode::kErrorIfExists);
+    options.overwrite_schema = replace;
+    options.operation = replace ? "CREATE OR REPLACE TABLE AS SELECT" : "CREATE TABLE AS SELECT";
+  } else if (IsWord(tokens, first, "INSERT")) {
+    // INSERT INTO|OVERWRITE [TABLE] delta.`path` [BY NAME] [REPLACE WHERE <predicate>] <query>
+    size_t k = Next(tokens, first + 1);
+    bool overwrite = IsWord(tokens, k, "OVERWRITE");
+    if (!overwrite && !IsWord(tokens, k, "INTO")) return Handled();
+    k = Next(tokens, k + 1);
+    if (IsWord(tokens, k, "TABLE")) k = Next(tokens, k + 1);
+    ASSIGN_OR_RETURN(ref, ParseTableRef(tokens, k));
+    if (!ref) return Handled();
+    if (ref->version || ref->timestamp_ms) {
+      return fail(Status::InvalidArgument("cannot write to a past version of a table (VERSION/TIMESTAMP AS OF)"));
+    }
+    k = Next(tokens, ref->end);
+    positional = true;
+    if (IsWord(tokens, k, "BY") && IsWord(tokens, Next(tokens, k + 1), "NAME")) {
+      positional = false;
+      k = Next(tokens, Next(tokens, k + 1) + 1);
+    }
+    if (IsSymbol(tokens, k, '(')) {
+      return fail(Status::NotSupported("INSERT with a column list is not supported yet; use BY NAME"));
+    }
+    options.mode = overwrite ? WriteOptions::Mode::kOverwrite : WriteOptions::Mode::kAppend;
+    if (!overwrite && IsWord(tokens, k, "REPLACE") && IsWord(tokens, Next(tokens, k + 1), "WHERE")) {
+      size_t pred = Next(tokens, Next(tokens, k + 1) + 1);
+      k = FindQueryStart(tokens, pred);
+      if (pred >= k || k >= tokens.size()) {
+        return fail(Status::InvalidArgument("REPLACE WHERE needs a predicate and then a query"));
+      }
+      ASSIGN_OR_RETURN(std::string predicate,
+                       RewriteSql(text.substr(tokens[pred].offset, tokens[k].offset - tokens[pred].offset)));
+      options.replace_where = predicate;
+      options.mode = WriteOptions::Mode::kOverwrite;
+    }
+    if (!StartsQuery(tokens, k) && !IsSymbol(tokens, k, '(')) {
+      return fail(Status::InvalidArgument("INSERT needs a query (SELECT, WITH, VALUES, FROM or TABLE)"));
+    }
+    query = k;
+  } else {
+    return Handled();
+  }
+  if (query >= tokens.size()) return fail(Status::InvalidArgument("the statement has no query"));
+
+  const std::string table_name = "delta.`" + ref->path + "`";
+  if (create) {  // the folder of a new table
+    std::string local = ref->path;
+    if (local.starts_with("file://")) {
+      local = local.substr(7);
+    } else if (local.starts_with("file:")) {
+      local = local.substr(5);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(local, ec);
+    if (ec) return fail(Status::IOError(fmt::format("cannot create {}: {}", local, ec.message())));
+  }
+  ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref->path));
+  ASSIGN_OR_RETURN(std::string sql, RewriteSql(text.substr(tokens[query].offset)));
+  if (positional) {
+    // Spark's INSERT matches columns by position: rename the query's columns to the table's.
+    ASSIGN_OR_RETURN(auto snapshot, delta::SnapshotBuilder(*table.store, table.root).Build(*parquet_));
+    ASSIGN_OR_RETURN(auto shape, conn_->Query(fmt::format("SELECT * FROM ({}) LIMIT 0", sql)));
+    const auto& fields = snapshot->schema().fields();
+    if (shape.column_count() != fields.size()) {
+      std::string names;
+      for (const auto& f : fields) names += (names.empty() ? "" : ", ") + f.name;
+      return fail(Status::InvalidArgument(fmt::format(
+          "cannot write to {}: the query has {} columns, the table has {} ({})", table_name,
+          shape.column_count(), fields.size(), names)));
+    }
+    std::string aliases;
+    for (const auto& f : fields) aliases += (aliases.empty() ? "" : ", ") + QuoteIdentifier(f.name);
+    sql = fmt::format("SELECT * FROM ({}) AS __insert({})", sql, aliases);
+  }
+  if (!checkpoint_writer_) {
+    ASSIGN_OR_RETURN(checkpoint_writer_, DuckDbParquetWriter::Make());
+  }
+  options.checkpoint_writer = checkpoint_writer_.get();
+  ASSIGN_OR_RETURN(WriteResult written,
+                   WriteDelta(*conn_, sql, *table.store, table.root, *parquet_, options));
+  int64_t n = written.committed ? written.num_inserted_rows : 0;
+  ASSIGN_OR_RETURN(QueryResult r, conn_->Query(fmt::format(
+                                      "SELECT {0}::BIGINT AS num_affected_rows, {0}::BIGINT AS num_inserted_rows", n)));
+  return Handled(std::move(r));
+}
+
+// ==== end of the write block =====================================================================
+
 Result<QueryResult> Session::RunStatement(std::string_view text, size_t first_line) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(text));
+  {  // VACUUM, RESTORE, CLONE (the maintenance block above)
+    ASSIGN_OR_RETURN(std::optional<QueryResult> handled, RunMaintenanceStatement(text, first_line));
+    if (handled) return std::move(*handled);
+  }
+  {  // CREATE TABLE AS SELECT, INSERT (the write block above)
+    ASSIGN_OR_RETURN(std::optional<QueryResult> handled, RunWriteStatement(text, first_line));
+    if (handled) return std::move(*handled);
+  }
   size_t first = Next(tokens, 0);
   // DESCRIBE HISTORY / DETAIL <table>
   if (IsWord(tokens, first, "DESCRIBE")) {
@@ -226,27 +830,7 @@ Result<QueryResult> Session::RunStatement(std::string_view text, size_t first_li
     }
   }
   // Rewrite table references and backticks.
-  std::string out;
-  std::map<std::string, std::string> views;
-  for (size_t i = 0; i < tokens.size();) {
-    ASSIGN_OR_RETURN(auto ref, ParseTableRef(tokens, i));
-    if (ref) {
-      auto it = views.find(ref->Key());
-      if (it == views.end()) {
-        ASSIGN_OR_RETURN(std::string view, RegisterTable(*ref));
-        it = views.emplace(ref->Key(), view).first;
-      }
-      out += it->second;
-      i = ref->end;
-      continue;
-    }
-    if (tokens[i].kind == TokenKind::kBacktick) {
-      out += QuoteIdentifier(Unquote(tokens[i]));
-    } else {
-      out += tokens[i].text;
-    }
-    ++i;
-  }
+  ASSIGN_OR_RETURN(std::string out, RewriteSql(text));
   return conn_->Query(out);
 }
 
@@ -270,5 +854,6 @@ Result<QueryResult> Session::Query(std::string_view sql) {
   if (!last) return Status::InvalidArgument("no SQL statement given");
   return std::move(*last);
 }
+
 
 }  // namespace medallion::engine

@@ -12,7 +12,20 @@
 //   - DESCRIBE DETAIL <table>: one row describing the table (format, id, name, description,
 //     location, createdAt, lastModified, partitionColumns, numFiles, sizeInBytes, properties,
 //     minReaderVersion, minWriterVersion, tableFeatures);
-//   - backtick-quoted identifiers, which become DuckDB's double-quoted ones.
+//   - writes to Delta tables (engine/delta_writer.h), each one commit, returning one row
+//     (num_affected_rows, num_inserted_rows) as Databricks does:
+//       CREATE [OR REPLACE] TABLE [IF NOT EXISTS] delta.`path` [USING DELTA]
+//         [PARTITIONED BY (a, b)] [TBLPROPERTIES ('k' = 'v', ...)] AS <query>
+//       INSERT INTO [TABLE] delta.`path` [BY NAME] <query>      (by position unless BY NAME)
+//       INSERT OVERWRITE [TABLE] delta.`path` [BY NAME] <query>
+//       INSERT INTO [TABLE] delta.`path` [BY NAME] REPLACE WHERE <predicate> <query>
+//     where <query> starts with SELECT, WITH, VALUES, FROM or TABLE and may read Delta tables;
+//   - backtick-quoted identifiers, which become DuckDB's double-quoted ones;
+//   - maintenance commands (engine/delta_maintenance.h): VACUUM <table> [RETAIN n HOURS] [DRY RUN],
+//     RESTORE [TABLE] <table> [TO] VERSION|TIMESTAMP AS OF ..., CREATE [OR REPLACE] TABLE <table>
+//     [SHALLOW|DEEP] CLONE <table> [time travel], SET
+//     spark.databricks.delta.retentionDurationCheck.enabled = true|false, and the change data feed
+//     table_changes('/path/to/table', start[, end]) in FROM, registered as a view.
 // The session time zone defaults to UTC, as on Databricks, so a Delta `timestamp` prints in UTC.
 //
 // Errors: those of DuckDB (engine/database.h) and of snapshot loading (delta/snapshot.h), with the
@@ -23,12 +36,14 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/result.h"
 #include "engine/database.h"
 #include "engine/duckdb_parquet_handler.h"
+#include "engine/duckdb_parquet_writer.h"
 #include "engine/query_result.h"
 
 namespace medallion::engine {
@@ -61,6 +76,32 @@ class Session {
   Result<std::string> RegisterTable(const TableRef& ref);
   Result<QueryResult> DescribeHistory(const TableRef& ref, int64_t limit);
   Result<QueryResult> DescribeDetail(const TableRef& ref);
+
+  // --- Maintenance commands and the change data feed (session.cc, the maintenance block) ---
+  // table_changes('path', start[, end]) (defined in session.cc).
+ public:
+  struct ChangesRef;
+
+ private:
+  // VACUUM, RESTORE, CREATE ... CLONE and the retention check setting; nullopt when `text` is
+  // none of them.
+  Result<std::optional<QueryResult>> RunMaintenanceStatement(std::string_view text,
+                                                             size_t first_line);
+  Result<std::string> RegisterChanges(const ChangesRef& ref);
+  // spark.databricks.delta.retentionDurationCheck.enabled
+  bool retention_check_ = true;
+  // --- end of the maintenance block ---
+
+  // --- Writing (session.cc, the write block; engine/delta_writer.h) ---
+  // CREATE [OR REPLACE] TABLE ... AS <query>, INSERT INTO / OVERWRITE [... REPLACE WHERE] on a
+  // Delta table; nullopt when `text` is none of them.
+  Result<std::optional<QueryResult>> RunWriteStatement(std::string_view text, size_t first_line);
+  // A piece of a statement (a query, a predicate) as DuckDB SQL: Delta references registered as
+  // views, table_changes(...) expanded, backticks as double quotes.
+  Result<std::string> RewriteSql(std::string_view sql);
+  // Writes checkpoints for the session's commits; made on first use.
+  std::unique_ptr<DuckDbParquetWriter> checkpoint_writer_;
+  // --- end of the write block ---
 
   std::unique_ptr<Database> db_;
   std::unique_ptr<Connection> conn_;

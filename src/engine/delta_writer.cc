@@ -1,0 +1,1066 @@
+#include "engine/delta_writer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/macros.h"
+#include "delta/actions.h"
+#include "delta/schema.h"
+#include "delta/snapshot.h"
+#include "delta/table_configuration.h"
+#include "delta/transaction.h"
+#include "engine/delta_scan.h"
+#include "engine/delta_types.h"
+#include "engine/duckdb_parquet_writer.h"
+#include "engine/sql_text.h"
+
+namespace medallion::engine {
+namespace {
+
+using delta::DataType;
+using delta::DataTypePtr;
+using delta::StructField;
+using delta::TypeKind;
+
+// TEMP tables and views this file creates on the caller's connection.
+constexpr std::string_view kQueryTable = "__medallion_wq";    // the query's rows, as they came
+constexpr std::string_view kRowsTable = "__medallion_wr";     // cast to the table schema
+constexpr std::string_view kPartsTable = "__medallion_wp";    // distinct partition values
+constexpr std::string_view kTableView = "__medallion_wt";     // the current table (replaceWhere)
+constexpr std::string_view kFileColumn = kScanFileColumn;
+constexpr std::string_view kFileIdColumn = "__medallion_fid";
+// Spark's folder name for a NULL (or empty string) partition value.
+constexpr std::string_view kNullPartition = "__HIVE_DEFAULT_PARTITION__";
+// Spark's string statistics prefix length (DeltaSQLConf.DATA_SKIPPING_STRING_PREFIX_LENGTH).
+constexpr int kStatsStringPrefix = 32;
+// U+10FFFF: appended to a truncated string max so it stays >= the values it stands for.
+constexpr int kStringMaxTieBreaker = 0x10FFFF;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---- Types ----------------------------------------------------------------------------------
+
+// The Delta type a query column of DuckDB type `t` is stored as (see the header comment).
+Result<DataTypePtr> DeltaTypeOf(const ColumnType& t, const std::string& column) {
+  auto P = [](TypeKind k) -> Result<DataTypePtr> { return DataType::Primitive(k); };
+  switch (t.id) {
+    case TypeId::kBoolean:
+      return P(TypeKind::kBoolean);
+    case TypeId::kTinyInt:
+      return P(TypeKind::kByte);
+    case TypeId::kSmallInt:
+    case TypeId::kUTinyInt:
+      return P(TypeKind::kShort);
+    case TypeId::kInteger:
+    case TypeId::kUSmallInt:
+      return P(TypeKind::kInteger);
+    case TypeId::kBigInt:
+    case TypeId::kUInteger:
+    case TypeId::kHugeInt:
+      return P(TypeKind::kLong);
+    case TypeId::kUBigInt:
+      return DataType::MakeDecimal(20, 0);
+    case TypeId::kFloat:
+      return P(TypeKind::kFloat);
+    case TypeId::kDouble:
+      return P(TypeKind::kDouble);
+    case TypeId::kDecimal:
+      return DataType::MakeDecimal(t.decimal_width, t.decimal_scale);
+    case TypeId::kVarchar:
+    case TypeId::kUuid:
+    case TypeId::kEnum:
+      return P(TypeKind::kString);
+    case TypeId::kBlob:
+      return P(TypeKind::kBinary);
+    case TypeId::kDate:
+      return P(TypeKind::kDate);
+    case TypeId::kTimestampTz:
+      return P(TypeKind::kTimestamp);
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampMs:
+    case TypeId::kTimestampNs:
+    case TypeId::kTimestampS:
+      return P(TypeKind::kTimestampNtz);
+    case TypeId::kList:
+    case TypeId::kArray: {
+      if (t.children.size() != 1) break;
+      ASSIGN_OR_RETURN(auto element, DeltaTypeOf(t.children[0].second, column + ".element"));
+      return DataType::Array(std::move(element), true);
+    }
+    case TypeId::kMap: {
+      if (t.children.size() != 2) break;
+      ASSIGN_OR_RETURN(auto key, DeltaTypeOf(t.children[0].second, column + ".key"));
+      ASSIGN_OR_RETURN(auto value, DeltaTypeOf(t.children[1].second, column + ".value"));
+      return DataType::Map(std::move(key), std::move(value), true);
+    }
+    case TypeId::kStruct: {
+      std::vector<StructField> fields;
+      std::set<std::string> seen;
+      for (const auto& [name, child] : t.children) {
+        if (!seen.insert(Lower(name)).second) {
+          return Status::InvalidArgument(
+              fmt::format("column '{}': duplicate struct field name '{}'", column, name));
+        }
+        StructField f;
+        f.name = name;
+        ASSIGN_OR_RETURN(f.type, DeltaTypeOf(child, column + "." + name));
+        fields.push_back(std::move(f));
+      }
+      return DataType::Struct(std::move(fields));
+    }
+    case TypeId::kSqlNull:
+      return Status::NotSupported(fmt::format(
+          "column '{}' has type NULL; cast it to the type the table should store", column));
+    default:
+      break;
+  }
+  return Status::NotSupported(fmt::format(
+      "column '{}': DuckDB type {} cannot be stored in a Delta table", column, t.ToString()));
+}
+
+int IntegerRank(TypeKind k) {
+  switch (k) {
+    case TypeKind::kByte:
+      return 1;
+    case TypeKind::kShort:
+      return 2;
+    case TypeKind::kInteger:
+      return 3;
+    case TypeKind::kLong:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+int IntegerDigits(TypeKind k) {
+  switch (k) {
+    case TypeKind::kByte:
+      return 3;
+    case TypeKind::kShort:
+      return 5;
+    case TypeKind::kInteger:
+      return 10;
+    default:
+      return 19;
+  }
+}
+
+// The table type that a query value of type `query` is written as, given the table's `table`
+// type: `table` itself when `query` converts safely to it, a widened type when merge allows it.
+// InvalidArgument "column 'x': cannot write <query> to <table>" otherwise.
+Result<DataTypePtr> Reconcile(const DataTypePtr& query, const DataTypePtr& table,
+                              const std::string& path, bool merge) {
+  if (*query == *table) return table;
+  auto refuse = [&]() {
+    return Status::InvalidArgument(fmt::format("column '{}': cannot write {} to {}{}", path,
+                                               query->ToString(), table->ToString(),
+                                               merge ? "" : " (without merge_schema)"));
+  };
+  TypeKind q = query->kind(), t = table->kind();
+  int qr = IntegerRank(q), tr = IntegerRank(t);
+  if (qr > 0 && tr > 0) {
+    if (qr <= tr) return table;
+    if (merge) return query;
+    return refuse();
+  }
+  if (q == TypeKind::kFloat && t == TypeKind::kDouble) return table;
+  if (q == TypeKind::kDouble && t == TypeKind::kFloat) {
+    if (merge) return query;
+    return refuse();
+  }
+  if (qr > 0 && (t == TypeKind::kDouble || (t == TypeKind::kFloat && qr <= 2))) return table;
+  if (qr > 0 && t == TypeKind::kDecimal &&
+      IntegerDigits(q) <= table->precision() - table->scale()) {
+    return table;
+  }
+  if (q == TypeKind::kDecimal && t == TypeKind::kDecimal && query->scale() <= table->scale() &&
+      query->precision() - query->scale() <= table->precision() - table->scale()) {
+    return table;
+  }
+  if (q == TypeKind::kStruct && t == TypeKind::kStruct) {
+    std::vector<StructField> fields;
+    std::vector<bool> used(query->fields().size(), false);
+    bool changed = false;
+    for (const StructField& tf : table->fields()) {
+      size_t i = 0;
+      while (i < query->fields().size() && !EqualsIgnoreCase(query->fields()[i].name, tf.name)) ++i;
+      if (i == query->fields().size()) {
+        return Status::InvalidArgument(
+            fmt::format("column '{}.{}' of the table is missing from the query", path, tf.name));
+      }
+      used[i] = true;
+      StructField f = tf;
+      ASSIGN_OR_RETURN(f.type,
+                       Reconcile(query->fields()[i].type, tf.type, path + "." + tf.name, merge));
+      changed = changed || !(*f.type == *tf.type);
+      fields.push_back(std::move(f));
+    }
+    for (size_t i = 0; i < used.size(); ++i) {
+      if (used[i]) continue;
+      if (!merge) {
+        return Status::InvalidArgument(
+            fmt::format("column '{}.{}' is not in the table (use merge_schema to add it)", path,
+                        query->fields()[i].name));
+      }
+      fields.push_back(query->fields()[i]);
+      changed = true;
+    }
+    return changed ? DataType::Struct(std::move(fields)) : table;
+  }
+  if (q == TypeKind::kArray && t == TypeKind::kArray) {
+    ASSIGN_OR_RETURN(
+        auto e, Reconcile(query->element_type(), table->element_type(), path + ".element", merge));
+    return *e == *table->element_type() ? table : DataType::Array(e, table->contains_null());
+  }
+  if (q == TypeKind::kMap && t == TypeKind::kMap) {
+    ASSIGN_OR_RETURN(auto k, Reconcile(query->key_type(), table->key_type(), path + ".key", merge));
+    ASSIGN_OR_RETURN(auto v,
+                     Reconcile(query->value_type(), table->value_type(), path + ".value", merge));
+    if (*k == *table->key_type() && *v == *table->value_type()) return table;
+    return DataType::Map(k, v, table->value_contains_null());
+  }
+  return refuse();
+}
+
+// ---- Partition values -----------------------------------------------------------------------
+
+// SQL giving a partition column's value in PROTOCOL.md's "Partition Value Serialization" (VARCHAR).
+std::string PartitionValueSql(const std::string& col, const DataType& type) {
+  switch (type.kind()) {
+    case TypeKind::kString:
+      return col;
+    case TypeKind::kBoolean:
+      return fmt::format("CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END", col);
+    case TypeKind::kDate:
+      return fmt::format("strftime({}, '%Y-%m-%d')", col);
+    case TypeKind::kTimestamp:
+      return fmt::format("strftime({} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')", col);
+    case TypeKind::kTimestampNtz:
+      return fmt::format("strftime({}, '%Y-%m-%d %H:%M:%S.%f')", col);
+    case TypeKind::kFloat:
+    case TypeKind::kDouble:
+      return fmt::format(
+          "CASE WHEN isnan({0}) THEN 'NaN' WHEN {0} = 'infinity' THEN 'Infinity' WHEN {0} = "
+          "'-infinity' THEN '-Infinity' ELSE CAST({0} AS VARCHAR) END",
+          col);
+    default:
+      return fmt::format("CAST({} AS VARCHAR)", col);
+  }
+}
+
+// URI path encoding of a relative data file path for `add.path`: every byte but unreserved
+// characters, '/' and '=' is percent-encoded (so `a=b%3Ac` is logged as `a=b%253Ac`).
+std::string EncodeLogPath(std::string_view path) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '=') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// ---- Statistics -----------------------------------------------------------------------------
+
+enum class StatKind { kNone, kNumber, kDecimal, kFloat, kString, kDate, kTimestamp, kTimestampNtz };
+
+// Decimal bounds go through the JSON tree as marked strings and are written as bare numbers with
+// every digit (a double would lose some).
+constexpr std::string_view kRawMarker = "\x01medallion-raw:";
+
+StatKind StatKindOf(const DataType& type) {
+  switch (type.kind()) {
+    case TypeKind::kByte:
+    case TypeKind::kShort:
+    case TypeKind::kInteger:
+    case TypeKind::kLong:
+      return StatKind::kNumber;
+    case TypeKind::kDecimal:
+      return StatKind::kDecimal;
+    case TypeKind::kFloat:
+    case TypeKind::kDouble:
+      return StatKind::kFloat;
+    case TypeKind::kString:
+      return StatKind::kString;
+    case TypeKind::kDate:
+      return StatKind::kDate;
+    case TypeKind::kTimestamp:
+      return StatKind::kTimestamp;
+    case TypeKind::kTimestampNtz:
+      return StatKind::kTimestampNtz;
+    default:
+      return StatKind::kNone;
+  }
+}
+
+struct StatLeaf {
+  std::vector<std::string> path;  // field names from the top
+  std::string sql;                // the value's expression over the data file
+  StatKind kind = StatKind::kNone;
+};
+
+void CollectLeaves(const std::vector<StructField>& fields, std::vector<std::string> prefix,
+                   const std::string& sql_prefix, int64_t limit, std::vector<StatLeaf>* out) {
+  for (const StructField& f : fields) {
+    if (limit >= 0 && static_cast<int64_t>(out->size()) >= limit) return;
+    std::vector<std::string> path = prefix;
+    path.push_back(f.name);
+    std::string sql = sql_prefix.empty()
+                          ? QuoteIdentifier(f.name)
+                          : fmt::format("struct_extract({}, {})", sql_prefix, QuoteString(f.name));
+    if (f.type->kind() == TypeKind::kStruct) {
+      CollectLeaves(f.type->fields(), path, sql, limit, out);
+    } else {
+      out->push_back({std::move(path), std::move(sql), StatKindOf(*f.type)});
+    }
+  }
+}
+
+std::string MinMaxSql(const StatLeaf& leaf, bool max) {
+  const std::string agg = fmt::format("{}({})", max ? "max" : "min", leaf.sql);
+  switch (leaf.kind) {
+    case StatKind::kNumber:
+      return fmt::format("CAST(to_json({}) AS VARCHAR)", agg);
+    case StatKind::kDecimal:
+      return fmt::format("CAST({} AS VARCHAR)", agg);
+    case StatKind::kFloat:
+      return fmt::format("CASE WHEN isfinite({0}) THEN CAST(to_json({0}) AS VARCHAR) END", agg);
+    case StatKind::kString:
+      if (!max)
+        return fmt::format("CAST(to_json(left({}, {})) AS VARCHAR)", agg, kStatsStringPrefix);
+      return fmt::format(
+          "CAST(to_json(CASE WHEN length({0}) > {1} THEN left({0}, {1}) || chr({2}) ELSE {0} END) "
+          "AS "
+          "VARCHAR)",
+          agg, kStatsStringPrefix, kStringMaxTieBreaker);
+    case StatKind::kDate:
+      return fmt::format("CAST(to_json(strftime({}, '%Y-%m-%d')) AS VARCHAR)", agg);
+    case StatKind::kTimestamp:
+      return fmt::format(
+          "CAST(to_json(strftime({} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')) AS VARCHAR)",
+          agg);
+    case StatKind::kTimestampNtz:
+      return fmt::format("CAST(to_json(strftime({}, '%Y-%m-%dT%H:%M:%S.%g')) AS VARCHAR)", agg);
+    case StatKind::kNone:
+      break;
+  }
+  return "NULL";
+}
+
+void SetAtPath(nlohmann::ordered_json& root, const std::vector<std::string>& path,
+               nlohmann::ordered_json v) {
+  nlohmann::ordered_json* node = &root;
+  for (size_t i = 0; i + 1 < path.size(); ++i) node = &(*node)[path[i]];
+  (*node)[path.back()] = std::move(v);
+}
+
+// Statistics JSON per data file (by absolute local path), in one aggregate query over the files.
+Result<std::map<std::string, std::string>> ComputeStats(Connection& conn,
+                                                        const std::vector<std::string>& files,
+                                                        const std::vector<StatLeaf>& leaves) {
+  std::map<std::string, std::string> out;
+  if (files.empty()) return out;
+  std::string list;
+  for (const auto& f : files) list += (list.empty() ? "" : ", ") + QuoteString(f);
+  std::string select = fmt::format("{}, count(*)", QuoteIdentifier(kFileColumn));
+  for (const StatLeaf& leaf : leaves) {
+    select += fmt::format(", count(*) - count({})", leaf.sql);
+    if (leaf.kind != StatKind::kNone) {
+      select += ", " + MinMaxSql(leaf, false) + ", " + MinMaxSql(leaf, true);
+    }
+  }
+  ASSIGN_OR_RETURN(
+      auto result,
+      conn.Query(fmt::format(
+          "SELECT {} FROM read_parquet([{}], filename = {}, hive_partitioning = false) GROUP BY 1",
+          select, list, QuoteString(kFileColumn))));
+  for (size_t r = 0; r < result.row_count(); ++r) {
+    ASSIGN_OR_RETURN(std::string file, result.GetString(0, r));
+    ASSIGN_OR_RETURN(int64_t n, result.GetInt64(1, r));
+    nlohmann::ordered_json stats, mins = nlohmann::ordered_json::object(),
+                                  maxs = nlohmann::ordered_json::object(),
+                                  nulls = nlohmann::ordered_json::object();
+    stats["numRecords"] = n;
+    size_t c = 2;
+    for (const StatLeaf& leaf : leaves) {
+      ASSIGN_OR_RETURN(int64_t null_count, result.GetInt64(c++, r));
+      SetAtPath(nulls, leaf.path, null_count);
+      if (leaf.kind == StatKind::kNone) continue;
+      for (auto* target : {&mins, &maxs}) {
+        size_t col = c++;
+        if (result.IsNull(col, r)) continue;
+        ASSIGN_OR_RETURN(std::string text, result.GetString(col, r));
+        if (leaf.kind == StatKind::kDecimal) {
+          SetAtPath(*target, leaf.path, std::string(kRawMarker) + text);
+          continue;
+        }
+        auto parsed = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (parsed.is_discarded())
+          return Status::Internal("statistics: bad JSON from DuckDB: " + text);
+        SetAtPath(*target, leaf.path, std::move(parsed));
+      }
+    }
+    if (!leaves.empty()) {
+      stats["minValues"] = std::move(mins);
+      stats["maxValues"] = std::move(maxs);
+      stats["nullCount"] = std::move(nulls);
+    }
+    std::string json = stats.dump();
+    // "\u0001medallion-raw:12.50" -> 12.50
+    const std::string marker = "\"\\u0001medallion-raw:";
+    for (size_t at = json.find(marker); at != std::string::npos; at = json.find(marker, at)) {
+      size_t end = json.find('"', at + marker.size());
+      json = json.substr(0, at) + json.substr(at + marker.size(), end - at - marker.size()) +
+             json.substr(end + 1);
+    }
+    out[file] = std::move(json);
+  }
+  return out;
+}
+
+std::string JsonArray(const std::vector<std::string>& items) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& i : items) a.push_back(i);
+  return a.dump();
+}
+
+std::string_view ModeName(WriteOptions::Mode mode) {
+  switch (mode) {
+    case WriteOptions::Mode::kAppend:
+      return "Append";
+    case WriteOptions::Mode::kOverwrite:
+      return "Overwrite";
+    case WriteOptions::Mode::kErrorIfExists:
+      return "ErrorIfExists";
+    case WriteOptions::Mode::kIgnore:
+      return "Ignore";
+  }
+  return "Append";
+}
+
+// The local path DuckDB sees for a file of the table (as delta_scan.cc resolves it).
+Result<std::string> LocalFilePath(const delta::Snapshot& snapshot, storage::ObjectStore& store,
+                                  const delta::AddFile& add) {
+  ASSIGN_OR_RETURN(std::string location, snapshot.FileLocalPath(add));
+  if (location.empty() || location[0] != '/') {
+    ASSIGN_OR_RETURN(location, store.LocalPath(location));
+  }
+  return location;
+}
+
+class Writer {
+ public:
+  Writer(Connection& conn, storage::ObjectStore& store, std::string table_root,
+         delta::ParquetHandler& parquet, const WriteOptions& options)
+      : conn_(conn),
+        store_(store),
+        root_(std::move(table_root)),
+        parquet_(parquet),
+        options_(options) {}
+
+  Result<WriteResult> Run(std::string_view select_sql);
+
+ private:
+  Status LoadSnapshot();
+  Status BuildSchema(const std::vector<std::pair<std::string, ColumnType>>& columns);
+  Status CheckNotNull();
+  Status PlanReplaceWhere();
+  Result<std::vector<delta::AddFile>> WriteFiles();
+  Status Cleanup();
+
+  Connection& conn_;
+  storage::ObjectStore& store_;
+  std::string root_;
+  delta::ParquetHandler& parquet_;
+  const WriteOptions& options_;
+
+  std::shared_ptr<const delta::Snapshot> snapshot_;  // null: a new table
+  bool replace_metadata_ = false;                    // new table or overwrite_schema
+  bool schema_changed_ = false;
+  std::vector<StructField> fields_;  // the table schema to write with
+  std::vector<std::string> partition_columns_;
+  std::map<std::string, std::string> configuration_;
+  std::vector<std::string> projection_;  // per field: SQL over kQueryTable
+  std::vector<delta::RemoveFile> removes_;
+  std::vector<std::string> read_files_;
+  WriteResult result_;
+};
+
+Status Writer::LoadSnapshot() {
+  auto snapshot = delta::SnapshotBuilder(store_, root_).Build(parquet_);
+  if (snapshot.ok()) {
+    snapshot_ = std::move(*snapshot);
+    return Status::OK();
+  }
+  if (snapshot.status().code() == StatusCode::kNotFound) return Status::OK();
+  return snapshot.status();
+}
+
+Status Writer::BuildSchema(const std::vector<std::pair<std::string, ColumnType>>& columns) {
+  std::vector<StructField> query_fields;
+  std::set<std::string> seen;
+  for (const auto& [name, type] : columns) {
+    if (!seen.insert(Lower(name)).second) {
+      return Status::InvalidArgument(fmt::format("the query has two columns named '{}'", name));
+    }
+    StructField f;
+    f.name = name;
+    ASSIGN_OR_RETURN(f.type, DeltaTypeOf(type, name));
+    query_fields.push_back(std::move(f));
+  }
+  auto find_query = [&](std::string_view name) -> int {
+    for (size_t i = 0; i < query_fields.size(); ++i) {
+      if (EqualsIgnoreCase(query_fields[i].name, name)) return static_cast<int>(i);
+    }
+    return -1;
+  };
+
+  if (replace_metadata_) {
+    fields_ = query_fields;
+    partition_columns_.clear();
+    for (const auto& p : options_.partition_by) {
+      int i = find_query(p);
+      if (i < 0)
+        return Status::InvalidArgument(
+            fmt::format("partition column '{}' is not a column of the query", p));
+      partition_columns_.push_back(query_fields[i].name);
+    }
+    configuration_ = {options_.table_properties.begin(), options_.table_properties.end()};
+    for (const auto& f : fields_) projection_.push_back(QuoteIdentifier(f.name));
+  } else {
+    const delta::Schema& schema = snapshot_->schema();
+    partition_columns_ = snapshot_->metadata().partition_columns;
+    configuration_ = {snapshot_->metadata().configuration.begin(),
+                      snapshot_->metadata().configuration.end()};
+    if (!options_.partition_by.empty()) {
+      bool same = options_.partition_by.size() == partition_columns_.size();
+      for (size_t i = 0; same && i < partition_columns_.size(); ++i) {
+        same = EqualsIgnoreCase(options_.partition_by[i], partition_columns_[i]);
+      }
+      if (!same) {
+        return Status::InvalidArgument(
+            fmt::format("partition columns {} do not match the table's partition columns {}",
+                        JsonArray(options_.partition_by), JsonArray(partition_columns_)));
+      }
+    }
+    std::vector<std::string> missing;
+    std::vector<bool> used(query_fields.size(), false);
+    for (const StructField& tf : schema.fields()) {
+      int i = find_query(tf.name);
+      if (i < 0) {
+        missing.push_back(tf.name);
+        continue;
+      }
+      used[i] = true;
+      StructField f = tf;
+      auto reconciled = Reconcile(query_fields[i].type, tf.type, tf.name, options_.merge_schema);
+      if (!reconciled.ok()) {
+        // A column of NULLs converts to any type (DuckDB types `SELECT NULL AS x` as INTEGER).
+        ASSIGN_OR_RETURN(auto non_null,
+                         conn_.Query(fmt::format("SELECT count({}) FROM {}",
+                                                 QuoteIdentifier(query_fields[i].name),
+                                                 QuoteIdentifier(kQueryTable))));
+        ASSIGN_OR_RETURN(int64_t n, non_null.GetInt64(0, 0));
+        if (n != 0) return reconciled.status();
+        reconciled = tf.type;
+      }
+      f.type = *reconciled;
+      if (!(*f.type == *tf.type)) schema_changed_ = true;
+      projection_.push_back(fmt::format("CAST({} AS {})", QuoteIdentifier(query_fields[i].name),
+                                        DuckDbTypeOf(*f.type)));
+      fields_.push_back(std::move(f));
+    }
+    if (!missing.empty()) {
+      std::string names;
+      for (const auto& m : missing) names += (names.empty() ? "'" : ", '") + m + "'";
+      return Status::InvalidArgument(
+          fmt::format("the query lacks the table's column(s) {}", names));
+    }
+    std::vector<std::string> extra;
+    for (size_t i = 0; i < query_fields.size(); ++i) {
+      if (used[i]) continue;
+      if (!options_.merge_schema) {
+        extra.push_back(query_fields[i].name);
+        continue;
+      }
+      fields_.push_back(query_fields[i]);
+      projection_.push_back(QuoteIdentifier(query_fields[i].name));
+      schema_changed_ = true;
+    }
+    if (!extra.empty()) {
+      std::string names;
+      for (const auto& m : extra) names += (names.empty() ? "'" : ", '") + m + "'";
+      return Status::InvalidArgument(fmt::format(
+          "the query has column(s) {} that the table does not have (use merge_schema to add them)",
+          names));
+    }
+  }
+
+  // Partition columns: top-level primitives, not binary, not every column.
+  for (const auto& p : partition_columns_) {
+    const StructField* f = nullptr;
+    for (const auto& field : fields_) {
+      if (field.name == p) f = &field;
+    }
+    if (f == nullptr)
+      return Status::InvalidArgument(fmt::format("partition column '{}' is not in the schema", p));
+    if (!f->type->is_primitive()) {
+      return Status::InvalidArgument(
+          fmt::format("partition column '{}' has the nested type {}", p, f->type->ToString()));
+    }
+    if (f->type->kind() == TypeKind::kBinary) {
+      return Status::NotSupported(fmt::format("partition column '{}' is binary", p));
+    }
+  }
+  if (!fields_.empty() && partition_columns_.size() == fields_.size()) {
+    return Status::InvalidArgument("cannot use all columns as partition columns");
+  }
+  return Status::OK();
+}
+
+Status Writer::CheckNotNull() {
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (fields_[i].nullable) continue;
+    ASSIGN_OR_RETURN(auto r, conn_.Query(fmt::format("SELECT count(*) FROM {} WHERE {} IS NULL",
+                                                     QuoteIdentifier(kRowsTable),
+                                                     QuoteIdentifier(fields_[i].name))));
+    ASSIGN_OR_RETURN(int64_t n, r.GetInt64(0, 0));
+    if (n > 0) {
+      return Status::InvalidArgument(
+          fmt::format("NOT NULL constraint violated for column: {}", fields_[i].name));
+    }
+  }
+  return Status::OK();
+}
+
+// For replace_where: checks the new rows, finds the files with matching rows, and adds the rows to
+// keep from partially matching files to kRowsTable.
+Status Writer::PlanReplaceWhere() {
+  const std::string& pred = *options_.replace_where;
+  ASSIGN_OR_RETURN(
+      auto bad, conn_.Query(fmt::format("SELECT count(*) FROM {} WHERE NOT coalesce(({}), false)",
+                                        QuoteIdentifier(kRowsTable), pred)));
+  ASSIGN_OR_RETURN(int64_t n_bad, bad.GetInt64(0, 0));
+  if (n_bad > 0) {
+    return Status::InvalidArgument(fmt::format(
+        "Written data does not conform to partial table overwrite condition or constraint '{}'",
+        pred));
+  }
+  if (snapshot_->files().empty()) return Status::OK();
+  // The file column comes through RegisterDeltaFileScan's pass-through of physical columns: the
+  // scan reads the files with read_parquet(filename = '__medallion_file').
+  RETURN_NOT_OK(RegisterDeltaFileScan(conn_, snapshot_->config(), snapshot_->table_root(),
+                                      snapshot_->files(), store_, kTableView,
+                                      {std::string(kFileColumn)}));
+  ASSIGN_OR_RETURN(
+      auto counts,
+      conn_.Query(fmt::format("SELECT {0}, count(*) FILTER (WHERE coalesce(({1}), false)), "
+                              "count(*) FROM {2} GROUP BY 1",
+                              QuoteIdentifier(kFileColumn), pred, QuoteIdentifier(kTableView))));
+  std::map<std::string, std::pair<int64_t, int64_t>> matched;  // local path -> (matching, total)
+  for (size_t r = 0; r < counts.row_count(); ++r) {
+    if (counts.IsNull(0, r))
+      return Status::Internal("replaceWhere: the scan did not name its files");
+    ASSIGN_OR_RETURN(std::string file, counts.GetString(0, r));
+    ASSIGN_OR_RETURN(int64_t m, counts.GetInt64(1, r));
+    ASSIGN_OR_RETURN(int64_t t, counts.GetInt64(2, r));
+    matched[file] = {m, t};
+  }
+  std::vector<std::string> partial;
+  int64_t now = NowMs();
+  for (const delta::AddFile& add : snapshot_->files()) {
+    ASSIGN_OR_RETURN(std::string local, LocalFilePath(*snapshot_, store_, add));
+    auto it = matched.find(local);
+    if (it == matched.end() || it->second.first == 0) continue;
+    result_.num_deleted_rows += it->second.first;
+    if (it->second.first < it->second.second) {
+      partial.push_back(local);
+      result_.num_copied_rows += it->second.second - it->second.first;
+    }
+    delta::RemoveFile r;
+    r.path = add.path;
+    r.deletion_timestamp = now;
+    r.extended_file_metadata = true;
+    r.partition_values = add.partition_values;
+    r.size = add.size;
+    r.stats = add.stats;
+    r.deletion_vector = add.deletion_vector;
+    removes_.push_back(std::move(r));
+  }
+  if (!partial.empty()) {
+    std::string list, cols;
+    for (const auto& p : partial) list += (list.empty() ? "" : ", ") + QuoteString(p);
+    for (const auto& f : snapshot_->schema().fields()) {
+      cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(f.name);
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format(
+        "INSERT INTO {} BY NAME SELECT {} FROM {} WHERE {} IN ({}) AND NOT coalesce(({}), false)",
+        QuoteIdentifier(kRowsTable), cols, QuoteIdentifier(kTableView),
+        QuoteIdentifier(kFileColumn), list, pred)));
+  }
+  return Status::OK();
+}
+
+// Writes kRowsTable as data files; their add actions (with stats).
+Result<std::vector<delta::AddFile>> Writer::WriteFiles() {
+  std::vector<delta::AddFile> adds;
+  ASSIGN_OR_RETURN(auto count, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kRowsTable)));
+  ASSIGN_OR_RETURN(int64_t rows, count.GetInt64(0, 0));
+  if (rows == 0) return adds;
+  if (options_.target_file_rows <= 0)
+    return Status::InvalidArgument("target_file_rows must be > 0");
+
+  std::set<std::string> partition_set(partition_columns_.begin(), partition_columns_.end());
+  std::vector<const StructField*> partition_fields;
+  for (const auto& p : partition_columns_) {
+    for (const auto& f : fields_) {
+      if (f.name == p) partition_fields.push_back(&f);
+    }
+  }
+  std::vector<StructField> data_fields;
+  for (const auto& f : fields_) {
+    if (!partition_set.count(f.name)) data_fields.push_back(f);
+  }
+
+  // Partition ids and their serialized values.
+  std::vector<std::vector<std::optional<std::string>>> partition_values;  // by pid - 1
+  std::string fid = fmt::format("CAST(__r.rowid // {} AS VARCHAR)", options_.target_file_rows);
+  std::string from = QuoteIdentifier(kRowsTable) + " AS __r";
+  if (!partition_fields.empty()) {
+    std::string cols, texts, join;
+    for (size_t i = 0; i < partition_fields.size(); ++i) {
+      std::string c = QuoteIdentifier(partition_fields[i]->name);
+      cols += (i ? ", " : "") + c;
+      texts += fmt::format(", {} AS __t{}", PartitionValueSql(c, *partition_fields[i]->type), i);
+      join += fmt::format("{}__r.{} IS NOT DISTINCT FROM __p.{}", i ? " AND " : "", c, c);
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP TABLE {} AS SELECT row_number() OVER () AS __pid, {}{} FROM "
+        "(SELECT DISTINCT {} FROM {})",
+        QuoteIdentifier(kPartsTable), cols, texts, cols, QuoteIdentifier(kRowsTable))));
+    ASSIGN_OR_RETURN(auto parts, conn_.Query(fmt::format(
+                                     "SELECT __pid, * EXCLUDE (__pid) FROM {} ORDER BY __pid",
+                                     QuoteIdentifier(kPartsTable))));
+    size_t first_text = 1 + partition_fields.size();
+    for (size_t r = 0; r < parts.row_count(); ++r) {
+      std::vector<std::optional<std::string>> values;
+      for (size_t i = 0; i < partition_fields.size(); ++i) {
+        if (parts.IsNull(first_text + i, r)) {
+          values.push_back(std::nullopt);
+          continue;
+        }
+        ASSIGN_OR_RETURN(std::string v, parts.GetString(first_text + i, r));
+        // Spark writes an empty string partition value as NULL.
+        values.push_back(v.empty() ? std::nullopt : std::optional<std::string>(std::move(v)));
+      }
+      partition_values.push_back(std::move(values));
+    }
+    fid = fmt::format("CAST(__p.__pid AS VARCHAR) || '_' || {}", fid);
+    from += fmt::format(" JOIN {} AS __p ON {}", QuoteIdentifier(kPartsTable), join);
+  } else {
+    fid = "'0_' || " + fid;
+    partition_values.push_back({});
+  }
+
+  // One COPY into a staging folder, one subfolder per output file; then the files are moved to
+  // their final names.
+  const std::string staging_key =
+      storage::JoinKey(root_, "_medallion_staging_" + delta::GenerateUuid());
+  ASSIGN_OR_RETURN(std::string staging, store_.LocalPath(staging_key));
+  std::string select;
+  for (const auto& f : data_fields) select += "__r." + QuoteIdentifier(f.name) + ", ";
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(staging).parent_path(), ec);
+  Status copied =
+      conn_.Execute(fmt::format("COPY (SELECT {}{} AS {} FROM {}) TO {} (FORMAT parquet, "
+                                "COMPRESSION snappy, PARTITION_BY ({}))",
+                                select, fid, QuoteIdentifier(kFileIdColumn), from,
+                                QuoteString(staging), QuoteIdentifier(kFileIdColumn)));
+  if (!copied.ok()) {
+    std::filesystem::remove_all(staging, ec);
+    return copied;
+  }
+
+  const std::string uuid = delta::GenerateUuid();
+  std::vector<std::string> locals;
+  int file_index = 0;
+  std::vector<std::filesystem::path> staged;
+  for (const auto& dir : std::filesystem::directory_iterator(staging, ec)) {
+    if (!dir.is_directory()) continue;
+    for (const auto& file : std::filesystem::directory_iterator(dir.path(), ec)) {
+      if (file.is_regular_file()) staged.push_back(file.path());
+    }
+  }
+  std::sort(staged.begin(), staged.end());
+  for (const auto& path : staged) {
+    // <staging>/__medallion_fid=<pid>_<chunk>/<name>.parquet
+    std::string folder = path.parent_path().filename().string();
+    size_t eq = folder.find('='), us = folder.find('_', eq == std::string::npos ? 0 : eq);
+    if (eq == std::string::npos || us == std::string::npos) {
+      std::filesystem::remove_all(staging, ec);
+      return Status::Internal("unexpected staging folder " + folder);
+    }
+    size_t pid = std::stoul(folder.substr(eq + 1, us - eq - 1));
+    const auto& values = partition_values[partition_fields.empty() ? 0 : pid - 1];
+    delta::AddFile add;
+    std::string relative;
+    for (size_t i = 0; i < partition_fields.size(); ++i) {
+      relative += EscapePartitionValue(partition_fields[i]->name) + "=" +
+                  (values[i] ? EscapePartitionValue(*values[i]) : std::string(kNullPartition)) +
+                  "/";
+      add.partition_values[partition_fields[i]->name] = values[i];
+    }
+    relative += fmt::format("part-{:05}-{}.c000.snappy.parquet", file_index++, uuid);
+    const std::string key = storage::JoinKey(root_, relative);
+    ASSIGN_OR_RETURN(std::string local, store_.LocalPath(key));
+    std::filesystem::create_directories(std::filesystem::path(local).parent_path(), ec);
+    std::filesystem::rename(path, local, ec);
+    if (ec) {
+      std::filesystem::remove_all(staging, ec);
+      return Status::IOError(
+          fmt::format("moving {} to {}: {}", path.string(), local, ec.message()));
+    }
+    ASSIGN_OR_RETURN(storage::ObjectMeta meta, store_.Head(key));
+    add.path = EncodeLogPath(relative);
+    add.size = meta.size;
+    add.modification_time = meta.modification_time;
+    add.data_change = true;
+    adds.push_back(std::move(add));
+    locals.push_back(local);
+  }
+  std::filesystem::remove_all(staging, ec);
+
+  // Statistics.
+  delta::StringMap config(configuration_.begin(), configuration_.end());
+  ASSIGN_OR_RETURN(delta::TableProperties props, delta::ParseTableProperties(config));
+  std::vector<StatLeaf> leaves;
+  CollectLeaves(data_fields, {}, "",
+                props.data_skipping_stats_columns ? -1 : props.data_skipping_num_indexed_cols,
+                &leaves);
+  if (props.data_skipping_stats_columns) {
+    std::set<std::string> wanted;
+    for (const auto& c : *props.data_skipping_stats_columns) wanted.insert(Lower(c));
+    std::vector<StatLeaf> kept;
+    for (auto& leaf : leaves) {
+      std::string dotted;
+      bool keep = false;
+      for (const auto& part : leaf.path) {
+        dotted += (dotted.empty() ? "" : ".") + Lower(part);
+        keep = keep || wanted.count(dotted);
+      }
+      if (keep) kept.push_back(std::move(leaf));
+    }
+    leaves = std::move(kept);
+  }
+  ASSIGN_OR_RETURN(auto stats, ComputeStats(conn_, locals, leaves));
+  for (size_t i = 0; i < adds.size(); ++i) {
+    auto it = stats.find(locals[i]);
+    if (it != stats.end()) adds[i].stats = it->second;
+    result_.num_bytes += adds[i].size;
+  }
+  return adds;
+}
+
+Status Writer::Cleanup() {
+  return conn_.Execute(fmt::format(
+      "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+      QuoteIdentifier(kQueryTable), QuoteIdentifier(kRowsTable), QuoteIdentifier(kPartsTable)));
+}
+
+Result<WriteResult> Writer::Run(std::string_view select_sql) {
+  using Mode = WriteOptions::Mode;
+  RETURN_NOT_OK(LoadSnapshot());
+  if (options_.replace_where && options_.mode != Mode::kOverwrite) {
+    return Status::InvalidArgument("replace_where needs the overwrite mode");
+  }
+  if (snapshot_) {
+    result_.version = snapshot_->version();
+    if (options_.mode == Mode::kErrorIfExists) {
+      return Status::AlreadyExists(
+          fmt::format("table {} already exists", store_.Describe() + "/" + root_));
+    }
+    if (options_.mode == Mode::kIgnore) return result_;
+    if (options_.txn &&
+        snapshot_->TxnVersion(options_.txn->first).value_or(-1) >= options_.txn->second) {
+      return result_;
+    }
+  }
+  replace_metadata_ =
+      !snapshot_ || (options_.mode == Mode::kOverwrite && options_.overwrite_schema);
+
+  // The query's rows, evaluated once, and their types.
+  RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM ({})",
+                                          QuoteIdentifier(kQueryTable), select_sql)));
+  std::vector<std::pair<std::string, ColumnType>> columns;
+  {
+    ASSIGN_OR_RETURN(auto shape,
+                     conn_.Query("SELECT * FROM " + QuoteIdentifier(kQueryTable) + " LIMIT 0"));
+    for (size_t c = 0; c < shape.column_count(); ++c) {
+      columns.emplace_back(shape.column_name(c), shape.column_type(c));
+    }
+  }
+  RETURN_NOT_OK(BuildSchema(columns));
+  std::string projection;
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    projection += (i ? ", " : "") + projection_[i] + " AS " + QuoteIdentifier(fields_[i].name);
+  }
+  RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
+                                          QuoteIdentifier(kRowsTable), projection,
+                                          QuoteIdentifier(kQueryTable))));
+  RETURN_NOT_OK(CheckNotNull());
+  ASSIGN_OR_RETURN(auto inserted,
+                   conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kRowsTable)));
+  ASSIGN_OR_RETURN(result_.num_inserted_rows, inserted.GetInt64(0, 0));
+
+  // Files to remove.
+  if (snapshot_ && options_.mode == Mode::kOverwrite) {
+    if (options_.replace_where) {
+      RETURN_NOT_OK(PlanReplaceWhere());
+    } else {
+      int64_t now = NowMs();
+      for (const delta::AddFile& add : snapshot_->files()) {
+        delta::RemoveFile r;
+        r.path = add.path;
+        r.deletion_timestamp = now;
+        r.extended_file_metadata = true;
+        r.partition_values = add.partition_values;
+        r.size = add.size;
+        r.stats = add.stats;
+        r.deletion_vector = add.deletion_vector;
+        removes_.push_back(std::move(r));
+      }
+    }
+  }
+
+  ASSIGN_OR_RETURN(std::vector<delta::AddFile> adds, WriteFiles());
+  RETURN_NOT_OK(Cleanup());
+  result_.num_files = static_cast<int64_t>(adds.size());
+  result_.num_rows = result_.num_inserted_rows + result_.num_copied_rows;
+  result_.num_removed_files = static_cast<int64_t>(removes_.size());
+  int64_t removed_bytes = 0;
+  for (const auto& r : removes_) removed_bytes += r.size.value_or(0);
+
+  // The commit.
+  std::unique_ptr<DuckDbParquetWriter> own_writer;
+  delta::TransactionOptions txn_options;
+  txn_options.checkpoint_writer = options_.checkpoint_writer;
+  if (txn_options.checkpoint_writer == nullptr) {
+    ASSIGN_OR_RETURN(own_writer, DuckDbParquetWriter::Make());
+    txn_options.checkpoint_writer = own_writer.get();
+  }
+  ASSIGN_OR_RETURN(auto txn, delta::Transaction::ForTable(store_, root_, snapshot_, txn_options));
+  if (replace_metadata_ || schema_changed_) {
+    delta::Metadata m;
+    if (snapshot_) m = snapshot_->metadata();
+    if (!snapshot_) m.id = delta::GenerateUuid();
+    if (replace_metadata_) {
+      m.partition_columns = partition_columns_;
+      m.configuration = {configuration_.begin(), configuration_.end()};
+      m.created_time = NowMs();
+    }
+    m.schema_string = delta::SerializeSchema(delta::Schema(fields_));
+    RETURN_NOT_OK(delta::ParseTableProperties(m.configuration).status());
+    txn->UpdateMetadata(std::move(m));
+  }
+  std::string operation = options_.operation.empty() ? "WRITE" : options_.operation;
+  delta::StringMap params;
+  if (operation == "WRITE") {
+    params["mode"] = std::string(ModeName(options_.mode));
+  } else {
+    params["isManaged"] = "false";
+    nlohmann::json props = nlohmann::json::object();
+    for (const auto& [k, v] : options_.table_properties) props[k] = v;
+    params["properties"] = props.dump();
+  }
+  params["partitionBy"] = JsonArray(partition_columns_);
+  if (options_.replace_where) params["predicate"] = JsonArray({*options_.replace_where});
+  txn->SetOperation(operation, std::move(params));
+  std::map<std::string, int64_t> metrics = {{"numFiles", result_.num_files},
+                                            {"numOutputRows", result_.num_rows},
+                                            {"numOutputBytes", result_.num_bytes}};
+  if (options_.mode == Mode::kOverwrite && snapshot_) {
+    metrics["numRemovedFiles"] = result_.num_removed_files;
+    metrics["numRemovedBytes"] = removed_bytes;
+    if (options_.replace_where) {
+      metrics["numDeletedRows"] = result_.num_deleted_rows;
+      metrics["numCopiedRows"] = result_.num_copied_rows;
+    }
+  }
+  txn->SetOperationMetrics(std::move(metrics));
+  if (options_.replace_where) txn->RecordReadWholeTable();
+  if (options_.txn) txn->SetTxn(options_.txn->first, options_.txn->second);
+  txn->AddFiles(std::move(adds));
+  txn->RemoveFiles(std::move(removes_));
+  ASSIGN_OR_RETURN(delta::CommitResult committed, txn->Commit(parquet_));
+  result_.committed = true;
+  result_.version = committed.version;
+  result_.checkpoint_written = committed.checkpoint_written;
+  return result_;
+}
+
+}  // namespace
+
+std::string EscapePartitionValue(std::string_view value) {
+  static const char* kHex = "0123456789ABCDEF";
+  static constexpr std::string_view kSpecial = "\"#%'*/:=?\\\x7f{[]^";
+  std::string out;
+  for (unsigned char c : value) {
+    if ((c >= 0x01 && c <= 0x1F) || kSpecial.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+Result<WriteResult> WriteDelta(Connection& conn, std::string_view select_sql,
+                               storage::ObjectStore& store, std::string table_root,
+                               delta::ParquetHandler& parquet, const WriteOptions& options) {
+  const std::string ctx = fmt::format("writing table {}", store.Describe() + "/" + table_root);
+  Writer writer(conn, store, std::move(table_root), parquet, options);
+  auto result = writer.Run(select_sql);
+  if (!result.ok()) {
+    (void)conn.Execute(
+        "DROP TABLE IF EXISTS __medallion_wq; DROP TABLE IF EXISTS __medallion_wr; "
+        "DROP TABLE IF EXISTS __medallion_wp;");
+    return result.status().WithContext(ctx);
+  }
+  return result;
+}
+
+}  // namespace medallion::engine

@@ -147,7 +147,11 @@ Result<std::vector<uint64_t>> DecodeNativeBitmapArray(std::string_view bytes, bo
 
 std::string DeletionVectorDescriptor::UniqueId() const {
   std::string id = storage_type + path_or_inline_dv;
-  if (offset.has_value()) id += "@" + std::to_string(*offset);
+  if (offset.has_value()) {
+    // Two appends, not `"@" + to_string(...)`: GCC 12 -O3 reports a false -Wrestrict on the latter.
+    id += '@';
+    id += std::to_string(*offset);
+  }
   return id;
 }
 

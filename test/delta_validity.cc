@@ -112,6 +112,15 @@ void CheckCommit(const std::string& name, const std::string& text, int64_t versi
       CheckRequired(
           a, where + " protocol", out,
           {{"minReaderVersion", VT::number_integer}, {"minWriterVersion", VT::number_integer}});
+    } else if (key == "cdc") {  // PROTOCOL.md, "Add CDC File"
+      CheckRequired(a, where + " cdc", out,
+                    {{"path", VT::string},
+                     {"partitionValues", VT::object},
+                     {"size", VT::number_integer},
+                     {"dataChange", VT::boolean}});
+      if (a.contains("dataChange") && a["dataChange"].is_boolean() && a["dataChange"].get<bool>()) {
+        out.Add(where + " cdc: dataChange must be false");
+      }
     } else if (key == "txn") {
       CheckRequired(a, where + " txn", out,
                     {{"appId", VT::string}, {"version", VT::number_integer}});
@@ -451,16 +460,27 @@ void CheckCheckpoints(engine::Connection& conn, storage::LocalObjectStore& store
     }
   }
   if (!listing.checkpoints.empty()) {
+    // PROTOCOL.md: `_last_checkpoint` is a hint that may be stale or absent (a writer may die
+    // between writing a checkpoint and the hint); when present it must name a checkpoint that
+    // exists, and its size must be that checkpoint's.
     auto hint = delta::ReadLastCheckpointHint(store, "");
-    if (!hint.ok() || !hint->has_value() ||
-        (*hint)->version != listing.checkpoints.back().version) {
-      out.Add("_last_checkpoint does not name the newest checkpoint");
-    } else {
-      auto local = store.LocalPath(listing.checkpoints.back().files[0].meta.key);
-      auto n =
-          conn.Query(fmt::format("SELECT count(*) FROM read_parquet({})", QuoteString(*local)));
-      if (n.ok() && (*hint)->size && *(*hint)->size != *n->GetInt64(0, 0))
-        out.Add("_last_checkpoint size differs from the rows");
+    if (!hint.ok()) {
+      out.Add("_last_checkpoint is unreadable: " + hint.status().ToString());
+    } else if (hint->has_value()) {
+      const delta::LogFile* named = nullptr;
+      for (const auto& cp : listing.checkpoints) {
+        if (cp.version == (*hint)->version) named = &cp.files[0];
+      }
+      if (named == nullptr) {
+        out.Add("_last_checkpoint names version " + std::to_string((*hint)->version) +
+                ", which has no checkpoint");
+      } else {
+        auto local = store.LocalPath(named->meta.key);
+        auto n = conn.Query(
+            fmt::format("SELECT count(*) FROM read_parquet({})", QuoteString(*local)));
+        if (n.ok() && (*hint)->size && *(*hint)->size != *n->GetInt64(0, 0))
+          out.Add("_last_checkpoint size differs from the rows");
+      }
     }
   }
 }

@@ -1,5 +1,7 @@
 #include "delta/transaction.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,10 +27,24 @@ int64_t SystemNowMs() {
       .count();
 }
 
+// Seeded per thread, and seeded again in a forked child: a child inherits its parent's state, so
+// without reseeding every process forked from one parent would draw the same numbers and generate
+// the same UUIDs (staging folders, data file names, commitInfo.txnId). Found by
+// test/delta_concurrency_test.cc (forked appenders collided on the staging folder).
 std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^ static_cast<uint64_t>(SystemNowMs()) ^
-                                   std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  return rng;
+  struct Seeded {
+    std::mt19937_64 rng;
+    pid_t pid = -1;
+  };
+  thread_local Seeded state;
+  const pid_t pid = ::getpid();
+  if (state.pid != pid) {
+    state.rng.seed(std::random_device{}() ^ static_cast<uint64_t>(SystemNowMs()) ^
+                   std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
+                   (static_cast<uint64_t>(pid) << 32));
+    state.pid = pid;
+  }
+  return state.rng;
 }
 
 // The canonical key of a log path (file_path.h), or the path itself when it cannot be parsed (such

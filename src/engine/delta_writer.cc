@@ -480,6 +480,19 @@ Result<std::string> LocalFilePath(const delta::Snapshot& snapshot, storage::Obje
   return location;
 }
 
+// "a", "b", ... for SQL.
+std::string ColumnList(const std::vector<StructField>& fields) {
+  std::string cols;
+  for (const auto& f : fields) cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(f.name);
+  return cols;
+}
+
+std::string QuotedList(const std::vector<std::string>& items) {
+  std::string list;
+  for (const auto& i : items) list += (list.empty() ? "" : ", ") + QuoteString(i);
+  return list;
+}
+
 class Writer {
  public:
   Writer(Connection& conn, storage::ObjectStore& store, std::string table_root,
@@ -651,18 +664,7 @@ Status Writer::BuildSchema(const std::vector<std::pair<std::string, ColumnType>>
 }
 
 Status Writer::CheckNotNull() {
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    if (fields_[i].nullable) continue;
-    ASSIGN_OR_RETURN(auto r, conn_.Query(fmt::format("SELECT count(*) FROM {} WHERE {} IS NULL",
-                                                     QuoteIdentifier(kRowsTable),
-                                                     QuoteIdentifier(fields_[i].name))));
-    ASSIGN_OR_RETURN(int64_t n, r.GetInt64(0, 0));
-    if (n > 0) {
-      return Status::InvalidArgument(
-          fmt::format("NOT NULL constraint violated for column: {}", fields_[i].name));
-    }
-  }
-  return Status::OK();
+  return engine::CheckNotNull(conn_, kRowsTable, fields_);
 }
 
 // For replace_where: checks the new rows, finds the files with matching rows, and adds the rows to
@@ -678,218 +680,33 @@ Status Writer::PlanReplaceWhere() {
         "Written data does not conform to partial table overwrite condition or constraint '{}'",
         pred));
   }
-  if (snapshot_->files().empty()) return Status::OK();
-  // The file column comes through RegisterDeltaFileScan's pass-through of physical columns: the
-  // scan reads the files with read_parquet(filename = '__medallion_file').
-  RETURN_NOT_OK(RegisterDeltaFileScan(conn_, snapshot_->config(), snapshot_->table_root(),
-                                      snapshot_->files(), store_, kTableView,
-                                      {std::string(kFileColumn)}));
-  ASSIGN_OR_RETURN(
-      auto counts,
-      conn_.Query(fmt::format("SELECT {0}, count(*) FILTER (WHERE coalesce(({1}), false)), "
-                              "count(*) FROM {2} GROUP BY 1",
-                              QuoteIdentifier(kFileColumn), pred, QuoteIdentifier(kTableView))));
-  std::map<std::string, std::pair<int64_t, int64_t>> matched;  // local path -> (matching, total)
-  for (size_t r = 0; r < counts.row_count(); ++r) {
-    if (counts.IsNull(0, r))
-      return Status::Internal("replaceWhere: the scan did not name its files");
-    ASSIGN_OR_RETURN(std::string file, counts.GetString(0, r));
-    ASSIGN_OR_RETURN(int64_t m, counts.GetInt64(1, r));
-    ASSIGN_OR_RETURN(int64_t t, counts.GetInt64(2, r));
-    matched[file] = {m, t};
-  }
+  ASSIGN_OR_RETURN(std::vector<FileMatch> matches,
+                   MatchFiles(conn_, *snapshot_, store_, kTableView, pred));
   std::vector<std::string> partial;
   int64_t now = NowMs();
-  for (const delta::AddFile& add : snapshot_->files()) {
-    ASSIGN_OR_RETURN(std::string local, LocalFilePath(*snapshot_, store_, add));
-    auto it = matched.find(local);
-    if (it == matched.end() || it->second.first == 0) continue;
-    result_.num_deleted_rows += it->second.first;
-    if (it->second.first < it->second.second) {
-      partial.push_back(local);
-      result_.num_copied_rows += it->second.second - it->second.first;
+  for (const FileMatch& m : matches) {
+    result_.num_deleted_rows += m.matched_rows;
+    if (m.matched_rows < m.total_rows) {
+      partial.push_back(m.local_path);
+      result_.num_copied_rows += m.total_rows - m.matched_rows;
     }
-    delta::RemoveFile r;
-    r.path = add.path;
-    r.deletion_timestamp = now;
-    r.extended_file_metadata = true;
-    r.partition_values = add.partition_values;
-    r.size = add.size;
-    r.stats = add.stats;
-    r.deletion_vector = add.deletion_vector;
-    removes_.push_back(std::move(r));
+    removes_.push_back(RemoveFileFor(*m.file, now));
   }
   if (!partial.empty()) {
-    std::string list, cols;
-    for (const auto& p : partial) list += (list.empty() ? "" : ", ") + QuoteString(p);
-    for (const auto& f : snapshot_->schema().fields()) {
-      cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(f.name);
-    }
     RETURN_NOT_OK(conn_.Execute(fmt::format(
         "INSERT INTO {} BY NAME SELECT {} FROM {} WHERE {} IN ({}) AND NOT coalesce(({}), false)",
-        QuoteIdentifier(kRowsTable), cols, QuoteIdentifier(kTableView),
-        QuoteIdentifier(kFileColumn), list, pred)));
+        QuoteIdentifier(kRowsTable), ColumnList(snapshot_->schema().fields()),
+        QuoteIdentifier(kTableView), QuoteIdentifier(kFileColumn), QuotedList(partial), pred)));
   }
   return Status::OK();
 }
 
-// Writes kRowsTable as data files; their add actions (with stats).
 Result<std::vector<delta::AddFile>> Writer::WriteFiles() {
-  std::vector<delta::AddFile> adds;
-  ASSIGN_OR_RETURN(auto count, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kRowsTable)));
-  ASSIGN_OR_RETURN(int64_t rows, count.GetInt64(0, 0));
-  if (rows == 0) return adds;
-  if (options_.target_file_rows <= 0)
-    return Status::InvalidArgument("target_file_rows must be > 0");
-
-  std::set<std::string> partition_set(partition_columns_.begin(), partition_columns_.end());
-  std::vector<const StructField*> partition_fields;
-  for (const auto& p : partition_columns_) {
-    for (const auto& f : fields_) {
-      if (f.name == p) partition_fields.push_back(&f);
-    }
-  }
-  std::vector<StructField> data_fields;
-  for (const auto& f : fields_) {
-    if (!partition_set.count(f.name)) data_fields.push_back(f);
-  }
-
-  // Partition ids and their serialized values.
-  std::vector<std::vector<std::optional<std::string>>> partition_values;  // by pid - 1
-  std::string fid = fmt::format("CAST(__r.rowid // {} AS VARCHAR)", options_.target_file_rows);
-  std::string from = QuoteIdentifier(kRowsTable) + " AS __r";
-  if (!partition_fields.empty()) {
-    std::string cols, texts, join;
-    for (size_t i = 0; i < partition_fields.size(); ++i) {
-      std::string c = QuoteIdentifier(partition_fields[i]->name);
-      cols += (i ? ", " : "") + c;
-      texts += fmt::format(", {} AS __t{}", PartitionValueSql(c, *partition_fields[i]->type), i);
-      join += fmt::format("{}__r.{} IS NOT DISTINCT FROM __p.{}", i ? " AND " : "", c, c);
-    }
-    RETURN_NOT_OK(conn_.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE {} AS SELECT row_number() OVER () AS __pid, {}{} FROM "
-        "(SELECT DISTINCT {} FROM {})",
-        QuoteIdentifier(kPartsTable), cols, texts, cols, QuoteIdentifier(kRowsTable))));
-    ASSIGN_OR_RETURN(auto parts, conn_.Query(fmt::format(
-                                     "SELECT __pid, * EXCLUDE (__pid) FROM {} ORDER BY __pid",
-                                     QuoteIdentifier(kPartsTable))));
-    size_t first_text = 1 + partition_fields.size();
-    for (size_t r = 0; r < parts.row_count(); ++r) {
-      std::vector<std::optional<std::string>> values;
-      for (size_t i = 0; i < partition_fields.size(); ++i) {
-        if (parts.IsNull(first_text + i, r)) {
-          values.push_back(std::nullopt);
-          continue;
-        }
-        ASSIGN_OR_RETURN(std::string v, parts.GetString(first_text + i, r));
-        // Spark writes an empty string partition value as NULL.
-        values.push_back(v.empty() ? std::nullopt : std::optional<std::string>(std::move(v)));
-      }
-      partition_values.push_back(std::move(values));
-    }
-    fid = fmt::format("CAST(__p.__pid AS VARCHAR) || '_' || {}", fid);
-    from += fmt::format(" JOIN {} AS __p ON {}", QuoteIdentifier(kPartsTable), join);
-  } else {
-    fid = "'0_' || " + fid;
-    partition_values.push_back({});
-  }
-
-  // One COPY into a staging folder, one subfolder per output file; then the files are moved to
-  // their final names.
-  const std::string staging_key =
-      storage::JoinKey(root_, "_medallion_staging_" + delta::GenerateUuid());
-  ASSIGN_OR_RETURN(std::string staging, store_.LocalPath(staging_key));
-  std::string select;
-  for (const auto& f : data_fields) select += "__r." + QuoteIdentifier(f.name) + ", ";
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(staging).parent_path(), ec);
-  Status copied =
-      conn_.Execute(fmt::format("COPY (SELECT {}{} AS {} FROM {}) TO {} (FORMAT parquet, "
-                                "COMPRESSION snappy, PARTITION_BY ({}))",
-                                select, fid, QuoteIdentifier(kFileIdColumn), from,
-                                QuoteString(staging), QuoteIdentifier(kFileIdColumn)));
-  if (!copied.ok()) {
-    std::filesystem::remove_all(staging, ec);
-    return copied;
-  }
-
-  const std::string uuid = delta::GenerateUuid();
-  std::vector<std::string> locals;
-  int file_index = 0;
-  std::vector<std::filesystem::path> staged;
-  for (const auto& dir : std::filesystem::directory_iterator(staging, ec)) {
-    if (!dir.is_directory()) continue;
-    for (const auto& file : std::filesystem::directory_iterator(dir.path(), ec)) {
-      if (file.is_regular_file()) staged.push_back(file.path());
-    }
-  }
-  std::sort(staged.begin(), staged.end());
-  for (const auto& path : staged) {
-    // <staging>/__medallion_fid=<pid>_<chunk>/<name>.parquet
-    std::string folder = path.parent_path().filename().string();
-    size_t eq = folder.find('='), us = folder.find('_', eq == std::string::npos ? 0 : eq);
-    if (eq == std::string::npos || us == std::string::npos) {
-      std::filesystem::remove_all(staging, ec);
-      return Status::Internal("unexpected staging folder " + folder);
-    }
-    size_t pid = std::stoul(folder.substr(eq + 1, us - eq - 1));
-    const auto& values = partition_values[partition_fields.empty() ? 0 : pid - 1];
-    delta::AddFile add;
-    std::string relative;
-    for (size_t i = 0; i < partition_fields.size(); ++i) {
-      relative += EscapePartitionValue(partition_fields[i]->name) + "=" +
-                  (values[i] ? EscapePartitionValue(*values[i]) : std::string(kNullPartition)) +
-                  "/";
-      add.partition_values[partition_fields[i]->name] = values[i];
-    }
-    relative += fmt::format("part-{:05}-{}.c000.snappy.parquet", file_index++, uuid);
-    const std::string key = storage::JoinKey(root_, relative);
-    ASSIGN_OR_RETURN(std::string local, store_.LocalPath(key));
-    std::filesystem::create_directories(std::filesystem::path(local).parent_path(), ec);
-    std::filesystem::rename(path, local, ec);
-    if (ec) {
-      std::filesystem::remove_all(staging, ec);
-      return Status::IOError(
-          fmt::format("moving {} to {}: {}", path.string(), local, ec.message()));
-    }
-    ASSIGN_OR_RETURN(storage::ObjectMeta meta, store_.Head(key));
-    add.path = EncodeLogPath(relative);
-    add.size = meta.size;
-    add.modification_time = meta.modification_time;
-    add.data_change = true;
-    adds.push_back(std::move(add));
-    locals.push_back(local);
-  }
-  std::filesystem::remove_all(staging, ec);
-
-  // Statistics.
-  delta::StringMap config(configuration_.begin(), configuration_.end());
-  ASSIGN_OR_RETURN(delta::TableProperties props, delta::ParseTableProperties(config));
-  std::vector<StatLeaf> leaves;
-  CollectLeaves(data_fields, {}, "",
-                props.data_skipping_stats_columns ? -1 : props.data_skipping_num_indexed_cols,
-                &leaves);
-  if (props.data_skipping_stats_columns) {
-    std::set<std::string> wanted;
-    for (const auto& c : *props.data_skipping_stats_columns) wanted.insert(Lower(c));
-    std::vector<StatLeaf> kept;
-    for (auto& leaf : leaves) {
-      std::string dotted;
-      bool keep = false;
-      for (const auto& part : leaf.path) {
-        dotted += (dotted.empty() ? "" : ".") + Lower(part);
-        keep = keep || wanted.count(dotted);
-      }
-      if (keep) kept.push_back(std::move(leaf));
-    }
-    leaves = std::move(kept);
-  }
-  ASSIGN_OR_RETURN(auto stats, ComputeStats(conn_, locals, leaves));
-  for (size_t i = 0; i < adds.size(); ++i) {
-    auto it = stats.find(locals[i]);
-    if (it != stats.end()) adds[i].stats = it->second;
-    result_.num_bytes += adds[i].size;
-  }
+  ASSIGN_OR_RETURN(auto adds,
+                   WriteDataFiles(conn_, store_, root_, kRowsTable,
+                                  {fields_, partition_columns_, configuration_,
+                                   options_.target_file_rows}));
+  for (const auto& add : adds) result_.num_bytes += add.size;
   return adds;
 }
 
@@ -951,15 +768,7 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
     } else {
       int64_t now = NowMs();
       for (const delta::AddFile& add : snapshot_->files()) {
-        delta::RemoveFile r;
-        r.path = add.path;
-        r.deletion_timestamp = now;
-        r.extended_file_metadata = true;
-        r.partition_values = add.partition_values;
-        r.size = add.size;
-        r.stats = add.stats;
-        r.deletion_vector = add.deletion_vector;
-        removes_.push_back(std::move(r));
+        removes_.push_back(RemoveFileFor(add, now));
       }
     }
   }
@@ -1031,6 +840,276 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
 }
 
 }  // namespace
+
+namespace {
+
+// Writes the rows of `rows_table` as data files (or, with `change_data`, as change data files under
+// _change_data/, with their _change_type column and without statistics); their add actions.
+Result<std::vector<delta::AddFile>> WriteFilesOf(Connection& conn_, storage::ObjectStore& store_,
+                                                 const std::string& root_,
+                                                 std::string_view rows_table,
+                                                 const DataFileLayout& layout, bool change_data) {
+  const std::vector<StructField>& fields_ = layout.fields;
+  const std::vector<std::string>& partition_columns_ = layout.partition_columns;
+  const std::map<std::string, std::string>& configuration_ = layout.configuration;
+  std::vector<delta::AddFile> adds;
+  ASSIGN_OR_RETURN(auto count, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(rows_table)));
+  ASSIGN_OR_RETURN(int64_t rows, count.GetInt64(0, 0));
+  if (rows == 0) return adds;
+  if (layout.target_file_rows <= 0)
+    return Status::InvalidArgument("target_file_rows must be > 0");
+
+  std::set<std::string> partition_set(partition_columns_.begin(), partition_columns_.end());
+  std::vector<const StructField*> partition_fields;
+  for (const auto& p : partition_columns_) {
+    for (const auto& f : fields_) {
+      if (f.name == p) partition_fields.push_back(&f);
+    }
+  }
+  std::vector<StructField> data_fields;
+  for (const auto& f : fields_) {
+    if (!partition_set.count(f.name)) data_fields.push_back(f);
+  }
+  std::string select;
+  for (const auto& f : data_fields) select += "__r." + QuoteIdentifier(f.name) + ", ";
+  if (change_data) select += "__r." + QuoteIdentifier(kChangeTypeColumn) + ", ";
+
+  // Partition ids and their serialized values.
+  std::vector<std::vector<std::optional<std::string>>> partition_values;  // by pid - 1
+  std::string fid = fmt::format("CAST(__r.rowid // {} AS VARCHAR)", layout.target_file_rows);
+  std::string from = QuoteIdentifier(rows_table) + " AS __r";
+  if (!partition_fields.empty()) {
+    std::string cols, texts, join;
+    for (size_t i = 0; i < partition_fields.size(); ++i) {
+      std::string c = QuoteIdentifier(partition_fields[i]->name);
+      cols += (i ? ", " : "") + c;
+      texts += fmt::format(", {} AS __t{}", PartitionValueSql(c, *partition_fields[i]->type), i);
+      join += fmt::format("{}__r.{} IS NOT DISTINCT FROM __p.{}", i ? " AND " : "", c, c);
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP TABLE {} AS SELECT row_number() OVER () AS __pid, {}{} FROM "
+        "(SELECT DISTINCT {} FROM {})",
+        QuoteIdentifier(kPartsTable), cols, texts, cols, QuoteIdentifier(rows_table))));
+    ASSIGN_OR_RETURN(auto parts, conn_.Query(fmt::format(
+                                     "SELECT __pid, * EXCLUDE (__pid) FROM {} ORDER BY __pid",
+                                     QuoteIdentifier(kPartsTable))));
+    size_t first_text = 1 + partition_fields.size();
+    for (size_t r = 0; r < parts.row_count(); ++r) {
+      std::vector<std::optional<std::string>> values;
+      for (size_t i = 0; i < partition_fields.size(); ++i) {
+        if (parts.IsNull(first_text + i, r)) {
+          values.push_back(std::nullopt);
+          continue;
+        }
+        ASSIGN_OR_RETURN(std::string v, parts.GetString(first_text + i, r));
+        // Spark writes an empty string partition value as NULL.
+        values.push_back(v.empty() ? std::nullopt : std::optional<std::string>(std::move(v)));
+      }
+      partition_values.push_back(std::move(values));
+    }
+    fid = fmt::format("CAST(__p.__pid AS VARCHAR) || '_' || {}", fid);
+    from += fmt::format(" JOIN {} AS __p ON {}", QuoteIdentifier(kPartsTable), join);
+  } else {
+    fid = "'0_' || " + fid;
+    partition_values.push_back({});
+  }
+
+  // One COPY into a staging folder, one subfolder per output file; then the files are moved to
+  // their final names.
+  const std::string staging_key =
+      storage::JoinKey(root_, "_medallion_staging_" + delta::GenerateUuid());
+  ASSIGN_OR_RETURN(std::string staging, store_.LocalPath(staging_key));
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(staging).parent_path(), ec);
+  Status copied =
+      conn_.Execute(fmt::format("COPY (SELECT {}{} AS {} FROM {}) TO {} (FORMAT parquet, "
+                                "COMPRESSION snappy, PARTITION_BY ({}))",
+                                select, fid, QuoteIdentifier(kFileIdColumn), from,
+                                QuoteString(staging), QuoteIdentifier(kFileIdColumn)));
+  if (!copied.ok()) {
+    std::filesystem::remove_all(staging, ec);
+    return copied;
+  }
+
+  const std::string uuid = delta::GenerateUuid();
+  std::vector<std::string> locals;
+  int file_index = 0;
+  std::vector<std::filesystem::path> staged;
+  for (const auto& dir : std::filesystem::directory_iterator(staging, ec)) {
+    if (!dir.is_directory()) continue;
+    for (const auto& file : std::filesystem::directory_iterator(dir.path(), ec)) {
+      if (file.is_regular_file()) staged.push_back(file.path());
+    }
+  }
+  std::sort(staged.begin(), staged.end());
+  for (const auto& path : staged) {
+    // <staging>/__medallion_fid=<pid>_<chunk>/<name>.parquet
+    std::string folder = path.parent_path().filename().string();
+    size_t eq = folder.find('='), us = folder.find('_', eq == std::string::npos ? 0 : eq);
+    if (eq == std::string::npos || us == std::string::npos) {
+      std::filesystem::remove_all(staging, ec);
+      return Status::Internal("unexpected staging folder " + folder);
+    }
+    size_t pid = std::stoul(folder.substr(eq + 1, us - eq - 1));
+    const auto& values = partition_values[partition_fields.empty() ? 0 : pid - 1];
+    delta::AddFile add;
+    std::string relative = change_data ? std::string(kChangeDataFolder) + "/" : "";
+    for (size_t i = 0; i < partition_fields.size(); ++i) {
+      relative += EscapePartitionValue(partition_fields[i]->name) + "=" +
+                  (values[i] ? EscapePartitionValue(*values[i]) : std::string(kNullPartition)) +
+                  "/";
+      add.partition_values[partition_fields[i]->name] = values[i];
+    }
+    relative += fmt::format("{}-{:05}-{}.c000.snappy.parquet", change_data ? "cdc" : "part",
+                            file_index++, uuid);
+    const std::string key = storage::JoinKey(root_, relative);
+    ASSIGN_OR_RETURN(std::string local, store_.LocalPath(key));
+    std::filesystem::create_directories(std::filesystem::path(local).parent_path(), ec);
+    std::filesystem::rename(path, local, ec);
+    if (ec) {
+      std::filesystem::remove_all(staging, ec);
+      return Status::IOError(
+          fmt::format("moving {} to {}: {}", path.string(), local, ec.message()));
+    }
+    ASSIGN_OR_RETURN(storage::ObjectMeta meta, store_.Head(key));
+    add.path = EncodeLogPath(relative);
+    add.size = meta.size;
+    add.modification_time = meta.modification_time;
+    add.data_change = !change_data;
+    adds.push_back(std::move(add));
+    locals.push_back(local);
+  }
+  std::filesystem::remove_all(staging, ec);
+  RETURN_NOT_OK(conn_.Execute("DROP TABLE IF EXISTS " + QuoteIdentifier(kPartsTable)));
+  if (change_data) return adds;
+
+  // Statistics.
+  delta::StringMap config(configuration_.begin(), configuration_.end());
+  ASSIGN_OR_RETURN(delta::TableProperties props, delta::ParseTableProperties(config));
+  std::vector<StatLeaf> leaves;
+  CollectLeaves(data_fields, {}, "",
+                props.data_skipping_stats_columns ? -1 : props.data_skipping_num_indexed_cols,
+                &leaves);
+  if (props.data_skipping_stats_columns) {
+    std::set<std::string> wanted;
+    for (const auto& c : *props.data_skipping_stats_columns) wanted.insert(Lower(c));
+    std::vector<StatLeaf> kept;
+    for (auto& leaf : leaves) {
+      std::string dotted;
+      bool keep = false;
+      for (const auto& part : leaf.path) {
+        dotted += (dotted.empty() ? "" : ".") + Lower(part);
+        keep = keep || wanted.count(dotted);
+      }
+      if (keep) kept.push_back(std::move(leaf));
+    }
+    leaves = std::move(kept);
+  }
+  ASSIGN_OR_RETURN(auto stats, ComputeStats(conn_, locals, leaves));
+  for (size_t i = 0; i < adds.size(); ++i) {
+    auto it = stats.find(locals[i]);
+    if (it != stats.end()) adds[i].stats = it->second;
+  }
+  return adds;
+}
+
+}  // namespace
+
+Result<std::vector<delta::AddFile>> WriteDataFiles(Connection& conn, storage::ObjectStore& store,
+                                                   const std::string& table_root,
+                                                   std::string_view rows_table,
+                                                   const DataFileLayout& layout) {
+  return WriteFilesOf(conn, store, table_root, rows_table, layout, /*change_data=*/false);
+}
+
+Result<std::vector<delta::AddCdcFile>> WriteChangeDataFiles(Connection& conn,
+                                                            storage::ObjectStore& store,
+                                                            const std::string& table_root,
+                                                            std::string_view rows_table,
+                                                            const DataFileLayout& layout) {
+  ASSIGN_OR_RETURN(auto files,
+                   WriteFilesOf(conn, store, table_root, rows_table, layout, /*change_data=*/true));
+  std::vector<delta::AddCdcFile> cdcs;
+  for (auto& f : files) {
+    delta::AddCdcFile c;
+    c.path = std::move(f.path);
+    c.partition_values = std::move(f.partition_values);
+    c.size = f.size;
+    c.data_change = false;
+    cdcs.push_back(std::move(c));
+  }
+  return cdcs;
+}
+
+Status CheckNotNull(Connection& conn, std::string_view rows_table,
+                    const std::vector<delta::StructField>& fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].nullable) continue;
+    ASSIGN_OR_RETURN(auto r, conn.Query(fmt::format("SELECT count(*) FROM {} WHERE {} IS NULL",
+                                                     QuoteIdentifier(rows_table),
+                                                     QuoteIdentifier(fields[i].name))));
+    ASSIGN_OR_RETURN(int64_t n, r.GetInt64(0, 0));
+    if (n > 0) {
+      return Status::InvalidArgument(
+          fmt::format("NOT NULL constraint violated for column: {}", fields[i].name));
+    }
+  }
+  return Status::OK();
+}
+
+
+Result<std::string> DataFileLocalPath(const delta::Snapshot& snapshot, storage::ObjectStore& store,
+                                      const delta::AddFile& add) {
+  return LocalFilePath(snapshot, store, add);
+}
+
+delta::RemoveFile RemoveFileFor(const delta::AddFile& add, int64_t deletion_timestamp) {
+  delta::RemoveFile r;
+  r.path = add.path;
+  r.deletion_timestamp = deletion_timestamp;
+  r.data_change = true;
+  r.extended_file_metadata = true;
+  r.partition_values = add.partition_values;
+  r.size = add.size;
+  r.stats = add.stats;
+  r.deletion_vector = add.deletion_vector;
+  return r;
+}
+
+Result<std::vector<FileMatch>> MatchFiles(Connection& conn, const delta::Snapshot& snapshot,
+                                          storage::ObjectStore& store, std::string_view view_name,
+                                          std::string_view predicate, std::string_view alias) {
+  std::vector<FileMatch> out;
+  if (snapshot.files().empty()) return out;
+  // The file column comes through RegisterDeltaFileScan's pass-through of physical columns: the
+  // scan reads the files with read_parquet(filename = '__medallion_file').
+  RETURN_NOT_OK(RegisterDeltaFileScan(conn, snapshot.config(), snapshot.table_root(),
+                                      snapshot.files(), store, view_name,
+                                      {std::string(kFileColumn)}));
+  std::string from = QuoteIdentifier(view_name);
+  if (!alias.empty()) from += " AS " + QuoteIdentifier(alias);
+  ASSIGN_OR_RETURN(
+      auto counts,
+      conn.Query(fmt::format("SELECT {0}, count(*) FILTER (WHERE coalesce(({1}), false)), "
+                             "count(*) FROM {2} GROUP BY 1",
+                             QuoteIdentifier(kFileColumn), predicate.empty() ? "true" : predicate,
+                             from)));
+  std::map<std::string, std::pair<int64_t, int64_t>> matched;  // local path -> (matching, total)
+  for (size_t r = 0; r < counts.row_count(); ++r) {
+    if (counts.IsNull(0, r)) return Status::Internal("the scan did not name its files");
+    ASSIGN_OR_RETURN(std::string file, counts.GetString(0, r));
+    ASSIGN_OR_RETURN(int64_t m, counts.GetInt64(1, r));
+    ASSIGN_OR_RETURN(int64_t t, counts.GetInt64(2, r));
+    matched[file] = {m, t};
+  }
+  for (const delta::AddFile& add : snapshot.files()) {
+    ASSIGN_OR_RETURN(std::string local, LocalFilePath(snapshot, store, add));
+    auto it = matched.find(local);
+    if (it == matched.end() || it->second.first == 0) continue;
+    out.push_back({&add, local, it->second.first, it->second.second});
+  }
+  return out;
+}
 
 std::string EscapePartitionValue(std::string_view value) {
   static const char* kHex = "0123456789ABCDEF";

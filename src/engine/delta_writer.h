@@ -89,6 +89,8 @@
 #include "common/result.h"
 #include "delta/parquet_handler.h"
 #include "delta/parquet_writer.h"
+#include "delta/schema.h"
+#include "delta/snapshot.h"
 #include "engine/database.h"
 #include "storage/object_store.h"
 
@@ -153,5 +155,66 @@ Result<WriteResult> WriteDelta(Connection& conn, std::string_view select_sql,
 // '"', '#', '%', '\'', '*', '/', ':', '=', '?', '\\', 0x7F, '{', '[', ']', '^' and control
 // characters become %XX (uppercase hex); everything else, including non-ASCII, is kept.
 std::string EscapePartitionValue(std::string_view value);
+
+// ---- Pieces shared with the copy-on-write DML (engine/delta_dml.h) ---------------------------
+
+// The folder of change data files (PROTOCOL.md, "Change Data Files") and their change type column.
+inline constexpr std::string_view kChangeDataFolder = "_change_data";
+inline constexpr std::string_view kChangeTypeColumn = "_change_type";
+
+// How a table lays out the files written into it.
+struct DataFileLayout {
+  std::vector<delta::StructField> fields;            // the table schema (logical names)
+  std::vector<std::string> partition_columns;        // in order; left out of the files
+  std::map<std::string, std::string> configuration;  // table properties (statistics columns)
+  int64_t target_file_rows = 1'000'000;              // rows per file at most (> 0)
+};
+
+// Writes the rows of the TEMP table `rows_table` (columns named as `layout.fields`, of their
+// DuckDB types) as data files of the table at `table_root`, split by partition and into files of
+// at most target_file_rows rows, with statistics, as WriteDelta does (the header comment); their
+// add actions (dataChange true), nothing for an empty table. Uses the TEMP table __medallion_wp.
+Result<std::vector<delta::AddFile>> WriteDataFiles(Connection& conn, storage::ObjectStore& store,
+                                                   const std::string& table_root,
+                                                   std::string_view rows_table,
+                                                   const DataFileLayout& layout);
+
+// The same for change data files (PROTOCOL.md, "Change Data Files"): `rows_table` also has the
+// column _change_type; files go under _change_data/ (in partition folders), named
+// cdc-NNNNN-<uuid>.c000.snappy.parquet, without statistics; their cdc actions (dataChange false).
+Result<std::vector<delta::AddCdcFile>> WriteChangeDataFiles(Connection& conn,
+                                                            storage::ObjectStore& store,
+                                                            const std::string& table_root,
+                                                            std::string_view rows_table,
+                                                            const DataFileLayout& layout);
+
+// InvalidArgument "NOT NULL constraint violated for column: x" when a non-nullable top-level
+// column of `fields` holds a NULL in `rows_table`.
+Status CheckNotNull(Connection& conn, std::string_view rows_table,
+                    const std::vector<delta::StructField>& fields);
+
+// The local path the scan's kScanFileColumn holds for an active file of the snapshot.
+Result<std::string> DataFileLocalPath(const delta::Snapshot& snapshot, storage::ObjectStore& store,
+                                      const delta::AddFile& add);
+
+// The remove action (dataChange true, extended file metadata) for an active file.
+delta::RemoveFile RemoveFileFor(const delta::AddFile& add, int64_t deletion_timestamp);
+
+// An active file of a snapshot holding rows that match a predicate.
+struct FileMatch {
+  const delta::AddFile* file = nullptr;  // points into the snapshot
+  std::string local_path;                // as the scan's kScanFileColumn names it
+  int64_t matched_rows = 0;              // > 0
+  int64_t total_rows = 0;
+};
+
+// Registers `view_name` over all of the snapshot's active files with the file column
+// (kScanFileColumn, engine/delta_scan.h) and returns the files with rows matching `predicate` (SQL
+// over the table's columns, the view aliased `alias` when not empty; empty: every row), with
+// counts; a NULL predicate value does not match. The view stays registered for the caller.
+Result<std::vector<FileMatch>> MatchFiles(Connection& conn, const delta::Snapshot& snapshot,
+                                          storage::ObjectStore& store, std::string_view view_name,
+                                          std::string_view predicate,
+                                          std::string_view alias = "");
 
 }  // namespace medallion::engine

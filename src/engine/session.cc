@@ -9,6 +9,7 @@
 #include "delta/commit_reader.h"
 #include "delta/partition_value.h"
 #include "delta/snapshot.h"
+#include "engine/delta_dml.h"
 #include "engine/delta_maintenance.h"
 #include "engine/delta_scan.h"
 #include "engine/delta_writer.h"
@@ -789,6 +790,230 @@ Result<std::optional<QueryResult>> Session::RunWriteStatement(std::string_view t
 
 // ==== end of the write block =====================================================================
 
+// ================================================================================================
+// DML (engine/delta_dml.h): DELETE FROM, UPDATE and MERGE INTO on delta.`path` tables. Kept in one
+// block, apart from the rest of the session.
+// ================================================================================================
+
+namespace {
+
+// The index of the first token at or after k, outside parentheses and CASE ... END, for which
+// `stop` holds (tokens.size() if none).
+template <typename Stop>
+size_t FindTopLevel(const std::vector<Token>& tokens, size_t k, Stop stop) {
+  int depth = 0;
+  for (; k < tokens.size(); ++k) {
+    if (depth == 0 && stop(k)) return k;
+    if (IsSymbol(tokens, k, '(') || IsWord(tokens, k, "CASE")) {
+      ++depth;
+    } else if (IsSymbol(tokens, k, ')') || IsWord(tokens, k, "END")) {
+      --depth;
+    }
+  }
+  return tokens.size();
+}
+
+size_t FindWord(const std::vector<Token>& tokens, size_t k, std::string_view word) {
+  return FindTopLevel(tokens, k, [&](size_t i) { return IsWord(tokens, i, word); });
+}
+
+// The statement text of tokens [from, to).
+std::string_view Span(std::string_view text, const std::vector<Token>& tokens, size_t from, size_t to) {
+  if (from >= tokens.size()) return {};
+  size_t end = to < tokens.size() ? tokens[to].offset : text.size();
+  std::string_view out = text.substr(tokens[from].offset, end - tokens[from].offset);
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.remove_suffix(1);
+  return out;
+}
+
+// An optional `[AS] alias` at k (not one of `stops`); the index after it.
+size_t ParseAlias(const std::vector<Token>& tokens, size_t k, std::initializer_list<std::string_view> stops,
+                  std::string* alias) {
+  if (IsWord(tokens, k, "AS")) k = Next(tokens, k + 1);
+  for (auto stop : stops) {
+    if (IsWord(tokens, k, stop)) return k;
+  }
+  if (auto name = IdentifierAt(tokens, k)) {
+    *alias = *name;
+    return Next(tokens, k + 1);
+  }
+  return k;
+}
+
+}  // namespace
+
+Result<std::optional<QueryResult>> Session::RunDmlStatement(std::string_view text, size_t first_line) {
+  using Handled = std::optional<QueryResult>;
+  ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(text));
+  auto fail = [&](Status s) { return s.WithContext(fmt::format("line {}", first_line)); };
+  size_t first = Next(tokens, 0);
+  bool is_delete = IsWord(tokens, first, "DELETE"), is_update = IsWord(tokens, first, "UPDATE"),
+       is_merge = IsWord(tokens, first, "MERGE");
+  if (!is_delete && !is_update && !is_merge) return Handled();
+  size_t k = Next(tokens, first + 1);
+  if (is_delete || is_merge) {
+    if (!IsWord(tokens, k, is_delete ? "FROM" : "INTO")) return Handled();
+    k = Next(tokens, k + 1);
+  }
+  ASSIGN_OR_RETURN(auto ref, ParseTableRef(tokens, k));
+  if (!ref) return Handled();  // a DuckDB table
+  if (ref->version || ref->timestamp_ms) {
+    return fail(Status::InvalidArgument("cannot change a past version of a table (VERSION/TIMESTAMP AS OF)"));
+  }
+  DmlOptions options;
+  k = ParseAlias(tokens, Next(tokens, ref->end), {"WHERE", "SET", "USING"}, &options.target_alias);
+  if (!checkpoint_writer_) {
+    ASSIGN_OR_RETURN(checkpoint_writer_, DuckDbParquetWriter::Make());
+  }
+  options.checkpoint_writer = checkpoint_writer_.get();
+  ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref->path));
+
+  // `col = expr, ...` in tokens [from, to).
+  auto parse_assignments = [&](size_t from, size_t to) -> Result<std::vector<Assignment>> {
+    std::vector<Assignment> out;
+    while (from < to) {
+      size_t comma = std::min(to, FindTopLevel(tokens, from, [&](size_t i) { return IsSymbol(tokens, i, ','); }));
+      size_t eq = FindTopLevel(tokens, from, [&](size_t i) {
+        return tokens[i].kind == TokenKind::kSymbol && tokens[i].text == "=";
+      });
+      if (eq >= comma) return Status::InvalidArgument("SET needs column = value");
+      std::optional<std::string> column;
+      for (size_t i = from; i < eq; i = Next(tokens, i + 1)) {
+        if (auto name = IdentifierAt(tokens, i)) column = name;
+      }
+      if (!column) return Status::InvalidArgument("SET needs column = value");
+      ASSIGN_OR_RETURN(std::string value, RewriteSql(Span(text, tokens, Next(tokens, eq + 1), comma)));
+      out.emplace_back(*column, std::move(value));
+      from = Next(tokens, comma + 1);
+    }
+    return out;
+  };
+
+  DmlResult result;
+  if (is_delete || is_update) {
+    std::vector<Assignment> assignments;
+    size_t where = FindWord(tokens, k, "WHERE");
+    if (is_update) {
+      if (!IsWord(tokens, k, "SET")) return fail(Status::InvalidArgument("UPDATE needs SET column = value"));
+      ASSIGN_OR_RETURN(assignments, parse_assignments(Next(tokens, k + 1), where));
+    } else if (where != k && k < tokens.size()) {
+      return fail(Status::InvalidArgument(fmt::format("unexpected '{}' in DELETE", tokens[k].text)));
+    }
+    std::string predicate;
+    if (where < tokens.size()) {
+      ASSIGN_OR_RETURN(predicate, RewriteSql(Span(text, tokens, Next(tokens, where + 1), tokens.size())));
+    }
+    if (is_delete) {
+      ASSIGN_OR_RETURN(result, Delete(*conn_, *table.store, table.root, *parquet_, predicate, options));
+    } else {
+      ASSIGN_OR_RETURN(result, Update(*conn_, *table.store, table.root, *parquet_, assignments, predicate, options));
+    }
+    ASSIGN_OR_RETURN(QueryResult r, conn_->Query(fmt::format("SELECT {}::BIGINT AS num_affected_rows",
+                                                             result.num_affected_rows)));
+    return Handled(std::move(r));
+  }
+
+  // MERGE INTO ... USING <source> [[AS] s] ON <cond> WHEN ...
+  if (!IsWord(tokens, k, "USING")) return fail(Status::InvalidArgument("MERGE INTO needs USING <source>"));
+  MergeSpec spec;
+  k = Next(tokens, k + 1);
+  if (IsSymbol(tokens, k, '(')) {
+    size_t close = FindTopLevel(tokens, Next(tokens, k + 1), [&](size_t i) { return IsSymbol(tokens, i, ')'); });
+    if (close >= tokens.size()) return fail(Status::InvalidArgument("MERGE: unbalanced ( in USING"));
+    ASSIGN_OR_RETURN(spec.source_sql, RewriteSql(Span(text, tokens, Next(tokens, k + 1), close)));
+    k = Next(tokens, close + 1);
+  } else {
+    ASSIGN_OR_RETURN(auto source, ParseTableRef(tokens, k));
+    size_t end = source ? source->end : k + 1;
+    if (!source) {  // a DuckDB table, possibly qualified
+      while (IsSymbol(tokens, Next(tokens, end), '.')) end = Next(tokens, Next(tokens, end) + 1) + 1;
+    }
+    ASSIGN_OR_RETURN(std::string from, RewriteSql(Span(text, tokens, k, end)));
+    spec.source_sql = "SELECT * FROM " + from;
+    k = Next(tokens, end);
+  }
+  k = ParseAlias(tokens, k, {"ON"}, &spec.source_alias);
+  if (!IsWord(tokens, k, "ON")) return fail(Status::InvalidArgument("MERGE needs ON <condition>"));
+  size_t when = FindWord(tokens, k + 1, "WHEN");
+  ASSIGN_OR_RETURN(spec.on_condition, RewriteSql(Span(text, tokens, Next(tokens, k + 1), when)));
+  if (when >= tokens.size()) return fail(Status::InvalidArgument("MERGE needs WHEN clauses"));
+  while (when < tokens.size()) {
+    size_t next = FindWord(tokens, when + 1, "WHEN");
+    MergeClause clause;
+    size_t c = Next(tokens, when + 1);
+    bool negated = IsWord(tokens, c, "NOT");
+    if (negated) c = Next(tokens, c + 1);
+    if (!IsWord(tokens, c, "MATCHED")) return fail(Status::InvalidArgument("MERGE: expected WHEN [NOT] MATCHED"));
+    c = Next(tokens, c + 1);
+    clause.kind = negated ? MergeClause::Kind::kNotMatched : MergeClause::Kind::kMatched;
+    if (negated && IsWord(tokens, c, "BY")) {
+      size_t by = Next(tokens, c + 1);
+      if (IsWord(tokens, by, "SOURCE")) {
+        clause.kind = MergeClause::Kind::kNotMatchedBySource;
+      } else if (!IsWord(tokens, by, "TARGET")) {
+        return fail(Status::InvalidArgument("MERGE: expected BY SOURCE or BY TARGET"));
+      }
+      c = Next(tokens, by + 1);
+    }
+    size_t then = FindWord(tokens, c, "THEN");
+    if (then >= next) return fail(Status::InvalidArgument("MERGE: a WHEN clause needs THEN"));
+    if (IsWord(tokens, c, "AND")) {
+      ASSIGN_OR_RETURN(clause.condition, RewriteSql(Span(text, tokens, Next(tokens, c + 1), then)));
+    }
+    size_t a = Next(tokens, then + 1);
+    bool insert_kind = clause.kind == MergeClause::Kind::kNotMatched;
+    if (!insert_kind && IsWord(tokens, a, "DELETE")) {
+      clause.action = MergeClause::Action::kDelete;
+    } else if (!insert_kind && IsWord(tokens, a, "UPDATE") && IsWord(tokens, Next(tokens, a + 1), "SET")) {
+      size_t set = Next(tokens, Next(tokens, a + 1) + 1);
+      if (IsSymbol(tokens, set, '*') && clause.kind == MergeClause::Kind::kMatched) {
+        clause.action = MergeClause::Action::kUpdateAll;
+      } else {
+        clause.action = MergeClause::Action::kUpdate;
+        ASSIGN_OR_RETURN(clause.assignments, parse_assignments(set, next));
+      }
+    } else if (insert_kind && IsWord(tokens, a, "INSERT")) {
+      size_t i = Next(tokens, a + 1);
+      if (IsSymbol(tokens, i, '*')) {
+        clause.action = MergeClause::Action::kInsertAll;
+      } else {
+        clause.action = MergeClause::Action::kInsert;
+        std::vector<std::string> columns;
+        ASSIGN_OR_RETURN(size_t v, ParseNameList(tokens, i, &columns));
+        if (!IsWord(tokens, v, "VALUES") || !IsSymbol(tokens, Next(tokens, v + 1), '(')) {
+          return fail(Status::InvalidArgument("MERGE: INSERT needs (columns) VALUES (values)"));
+        }
+        size_t from = Next(tokens, Next(tokens, v + 1) + 1);
+        size_t close = FindTopLevel(tokens, from, [&](size_t j) { return IsSymbol(tokens, j, ')'); });
+        for (size_t col = 0; from < close; ++col) {
+          size_t comma = std::min(close, FindTopLevel(tokens, from, [&](size_t j) { return IsSymbol(tokens, j, ','); }));
+          if (col >= columns.size()) return fail(Status::InvalidArgument("MERGE: INSERT has more values than columns"));
+          ASSIGN_OR_RETURN(std::string value, RewriteSql(Span(text, tokens, from, comma)));
+          clause.assignments.emplace_back(columns[col], std::move(value));
+          from = Next(tokens, comma + 1);
+        }
+        if (clause.assignments.size() != columns.size()) {
+          return fail(Status::InvalidArgument("MERGE: INSERT has fewer values than columns"));
+        }
+      }
+    } else {
+      return fail(Status::InvalidArgument(fmt::format("MERGE: unexpected '{}' after THEN",
+                                                      a < tokens.size() ? tokens[a].text : "")));
+    }
+    spec.clauses.push_back(std::move(clause));
+    when = next;
+  }
+  ASSIGN_OR_RETURN(result, Merge(*conn_, *table.store, table.root, *parquet_, spec, options));
+  ASSIGN_OR_RETURN(QueryResult r,
+                   conn_->Query(fmt::format("SELECT {}::BIGINT AS num_affected_rows, {}::BIGINT AS num_updated_rows, "
+                                            "{}::BIGINT AS num_deleted_rows, {}::BIGINT AS num_inserted_rows",
+                                            result.num_affected_rows, result.num_updated_rows,
+                                            result.num_deleted_rows, result.num_inserted_rows)));
+  return Handled(std::move(r));
+}
+
+// ==== end of the DML block =======================================================================
+
 Result<QueryResult> Session::RunStatement(std::string_view text, size_t first_line) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(text));
   {  // VACUUM, RESTORE, CLONE (the maintenance block above)
@@ -797,6 +1022,10 @@ Result<QueryResult> Session::RunStatement(std::string_view text, size_t first_li
   }
   {  // CREATE TABLE AS SELECT, INSERT (the write block above)
     ASSIGN_OR_RETURN(std::optional<QueryResult> handled, RunWriteStatement(text, first_line));
+    if (handled) return std::move(*handled);
+  }
+  {  // DELETE, UPDATE, MERGE (the DML block above)
+    ASSIGN_OR_RETURN(std::optional<QueryResult> handled, RunDmlStatement(text, first_line));
     if (handled) return std::move(*handled);
   }
   size_t first = Next(tokens, 0);

@@ -20,6 +20,14 @@
 //       INSERT OVERWRITE [TABLE] delta.`path` [BY NAME] <query>
 //       INSERT INTO [TABLE] delta.`path` [BY NAME] REPLACE WHERE <predicate> <query>
 //     where <query> starts with SELECT, WITH, VALUES, FROM or TABLE and may read Delta tables;
+//   - DML on Delta tables (engine/delta_dml.h), each one commit, returning Databricks' row
+//     (num_affected_rows; MERGE also num_updated_rows, num_deleted_rows, num_inserted_rows):
+//       DELETE FROM delta.`path` [[AS] t] [WHERE <predicate>]
+//       UPDATE delta.`path` [[AS] t] SET col = <expr>, ... [WHERE <predicate>]
+//       MERGE INTO delta.`path` [[AS] t] USING (<query>) | delta.`path` | <table> [[AS] s]
+//         ON <condition> WHEN MATCHED [AND <cond>] THEN UPDATE SET ... | UPDATE SET * | DELETE
+//         WHEN NOT MATCHED [BY TARGET] [AND <cond>] THEN INSERT (cols) VALUES (...) | INSERT *
+//         WHEN NOT MATCHED BY SOURCE [AND <cond>] THEN UPDATE SET ... | DELETE
 //   - backtick-quoted identifiers, which become DuckDB's double-quoted ones;
 //   - maintenance commands (engine/delta_maintenance.h): VACUUM <table> [RETAIN n HOURS] [DRY RUN],
 //     RESTORE [TABLE] <table> [TO] VERSION|TIMESTAMP AS OF ..., CREATE [OR REPLACE] TABLE <table>
@@ -102,6 +110,11 @@ class Session {
   // Writes checkpoints for the session's commits; made on first use.
   std::unique_ptr<DuckDbParquetWriter> checkpoint_writer_;
   // --- end of the write block ---
+
+  // --- DML (session.cc, the DML block; engine/delta_dml.h) ---
+  // DELETE FROM, UPDATE and MERGE INTO on a Delta table; nullopt when `text` is none of them.
+  Result<std::optional<QueryResult>> RunDmlStatement(std::string_view text, size_t first_line);
+  // --- end of the DML block ---
 
   std::unique_ptr<Database> db_;
   std::unique_ptr<Connection> conn_;

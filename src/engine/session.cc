@@ -130,6 +130,41 @@ Result<std::optional<Session::TableRef>> ParseTableRef(const std::vector<Token>&
   return std::optional<Session::TableRef>(ref);
 }
 
+// The head shared by CREATE TABLE ... AS and ... CLONE:
+// CREATE [OR REPLACE] TABLE [IF NOT EXISTS] delta.`path`. nullopt when the statement at `first`
+// does not start so (another CREATE, or a DuckDB table).
+struct CreateTableHead {
+  bool replace = false;
+  bool if_not_exists = false;
+  Session::TableRef target;
+};
+
+Result<std::optional<CreateTableHead>> ParseCreateTableHead(const std::vector<Token>& tokens,
+                                                            size_t first) {
+  CreateTableHead head;
+  size_t k = Next(tokens, first + 1);
+  if (IsWord(tokens, k, "OR")) {
+    k = Next(tokens, k + 1);
+    if (!IsWord(tokens, k, "REPLACE")) return std::optional<CreateTableHead>();
+    head.replace = true;
+    k = Next(tokens, k + 1);
+  }
+  if (!IsWord(tokens, k, "TABLE")) return std::optional<CreateTableHead>();
+  k = Next(tokens, k + 1);
+  if (IsWord(tokens, k, "IF")) {
+    size_t n = Next(tokens, k + 1), e = Next(tokens, n + 1);
+    if (!IsWord(tokens, n, "NOT") || !IsWord(tokens, e, "EXISTS")) {
+      return std::optional<CreateTableHead>();
+    }
+    head.if_not_exists = true;
+    k = Next(tokens, e + 1);
+  }
+  ASSIGN_OR_RETURN(auto target, ParseTableRef(tokens, k));
+  if (!target) return std::optional<CreateTableHead>();
+  head.target = std::move(*target);
+  return std::optional<CreateTableHead>(std::move(head));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::Open(const SessionOptions& options) {
@@ -462,24 +497,10 @@ Result<std::optional<QueryResult>> Session::RunMaintenanceStatement(std::string_
 
   // CREATE [OR REPLACE] TABLE [IF NOT EXISTS] <target> [SHALLOW|DEEP] CLONE <source> [time travel]
   if (IsWord(tokens, first, "CREATE")) {
-    size_t k = Next(tokens, first + 1);
-    bool replace = false, if_not_exists = false;
-    if (IsWord(tokens, k, "OR")) {
-      size_t r = Next(tokens, k + 1);
-      if (!IsWord(tokens, r, "REPLACE")) return Handled();
-      replace = true;
-      k = Next(tokens, r + 1);
-    }
-    if (!IsWord(tokens, k, "TABLE")) return Handled();
-    k = Next(tokens, k + 1);
-    if (IsWord(tokens, k, "IF")) {
-      size_t n = Next(tokens, k + 1), e = Next(tokens, n + 1);
-      if (!IsWord(tokens, n, "NOT") || !IsWord(tokens, e, "EXISTS")) return Handled();
-      if_not_exists = true;
-      k = Next(tokens, e + 1);
-    }
-    ASSIGN_OR_RETURN(auto target, ParseTableRef(tokens, k));
-    if (!target) return Handled();
+    ASSIGN_OR_RETURN(auto head, ParseCreateTableHead(tokens, first));
+    if (!head) return Handled();
+    const bool replace = head->replace, if_not_exists = head->if_not_exists;
+    const std::optional<TableRef> target = head->target;
     size_t c = Next(tokens, target->end);
     CloneOptions options;
     options.replace = replace;
@@ -658,25 +679,11 @@ Result<std::optional<QueryResult>> Session::RunWriteStatement(std::string_view t
   bool positional = false, create = false;
   if (IsWord(tokens, first, "CREATE")) {
     // CREATE [OR REPLACE] TABLE [IF NOT EXISTS] delta.`path` [clauses] AS <query>
-    size_t k = Next(tokens, first + 1);
-    bool replace = false, if_not_exists = false;
-    if (IsWord(tokens, k, "OR")) {
-      k = Next(tokens, k + 1);
-      if (!IsWord(tokens, k, "REPLACE")) return Handled();
-      replace = true;
-      k = Next(tokens, k + 1);
-    }
-    if (!IsWord(tokens, k, "TABLE")) return Handled();
-    k = Next(tokens, k + 1);
-    if (IsWord(tokens, k, "IF")) {
-      size_t n = Next(tokens, k + 1), e = Next(tokens, n + 1);
-      if (!IsWord(tokens, n, "NOT") || !IsWord(tokens, e, "EXISTS")) return Handled();
-      if_not_exists = true;
-      k = Next(tokens, e + 1);
-    }
-    ASSIGN_OR_RETURN(ref, ParseTableRef(tokens, k));
-    if (!ref) return Handled();  // a DuckDB table
-    k = Next(tokens, ref->end);
+    ASSIGN_OR_RETURN(auto head, ParseCreateTableHead(tokens, first));
+    if (!head) return Handled();  // e.g. a DuckDB table
+    const bool replace = head->replace, if_not_exists = head->if_not_exists;
+    ref = head->target;
+    size_t k = Next(tokens, ref->end);
     while (k < tokens.size() && !IsWord(tokens, k, "AS")) {
       if (IsWord(tokens, k, "USING")) {
         size_t f = Next(tokens, k + 1);

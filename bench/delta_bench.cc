@@ -305,7 +305,7 @@ const ManyFilesTables& ManyFiles() {
     auto snapshot = Unwrap(SnapshotBuilder(FixtureStore(), t.with_checkpoint).Build(Parquet()),
                            "read " + t.with_checkpoint);
     Unwrap(
-        delta::WriteCheckpoint(FixtureStore(), *snapshot, Parquet(), CheckpointWriter(), NowMs()),
+        delta::WriteCheckpoint(FixtureStore(), *snapshot, CheckpointWriter(), NowMs()),
         "checkpoint " + t.with_checkpoint);
     MarkComplete("many_files");
     return t;
@@ -434,7 +434,7 @@ void BM_Commit(benchmark::State& state, bool checkpoints) {
       auto at = SnapshotBuilder(store, root).AtVersion(result->version).Build(Parquet());
       Status s =
           at.ok()
-              ? delta::WriteCheckpoint(store, **at, Parquet(), CheckpointWriter(), NowMs()).status()
+              ? delta::WriteCheckpoint(store, **at, CheckpointWriter(), NowMs()).status()
               : at.status();
       if (!s.ok()) {
         state.SkipWithError(s.ToString().c_str());

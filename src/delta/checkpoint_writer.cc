@@ -33,120 +33,7 @@ DataTypePtr DeletionVectorType() {
                            F("maxRowIndex", Long())});
 }
 
-std::string TableName(std::string_view table_root) {
-  return table_root.empty() ? std::string("<store root>") : std::string(table_root);
-}
-
-// Replay's key of a file action (canonical path and deletion vector), as log_replay.h keys files.
-std::string FileKey(const std::string& path, const std::optional<DeletionVectorDescriptor>& dv) {
-  auto parsed = ParseFilePath(path);
-  std::string key = parsed.ok() ? parsed->CanonicalKey() : path;
-  key.push_back('\0');
-  if (dv) key += dv->UniqueId();
-  return key;
-}
-
-// The path ParquetHandler reads for a store key (as log replay does).
-Result<std::string> HandlerPath(storage::ObjectStore& store, const std::string& key) {
-  auto local = store.LocalPath(key);
-  if (local.ok()) return *local;
-  if (local.status().IsNotSupported()) return key;
-  return local.status();
-}
-
-// The remove actions of a Parquet checkpoint part or sidecar.
-Result<std::vector<RemoveFile>> ReadParquetRemoves(ParquetHandler& parquet,
-                                                   const std::string& path) {
-  ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(path, {"remove", "sidecar"}),
-                       "reading " + path);
-  std::vector<RemoveFile> out;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    ASSIGN_OR_RETURN(auto action, ParseAction(rows[i], {path, static_cast<int64_t>(i) + 1}));
-    if (action && std::holds_alternative<RemoveFile>(*action)) {
-      out.push_back(std::get<RemoveFile>(std::move(*action)));
-    }
-  }
-  return out;
-}
-
 }  // namespace
-
-// The tombstones at the segment's version: removes that win reconciliation (PROTOCOL.md, "Action
-// Reconciliation"), newest first as log_replay.h applies them.
-Result<std::vector<RemoveFile>> ReadTombstones(storage::ObjectStore& store,
-                                               std::string_view table_root,
-                                               const LogSegment& segment, ParquetHandler& parquet) {
-  std::unordered_set<std::string> seen;
-  std::vector<RemoveFile> tombstones;
-  const auto& commits = segment.commits();
-  for (auto it = commits.rbegin(); it != commits.rend(); ++it) {
-    const std::string& key = it->meta.key;
-    ASSIGN_OR_RETURN_CTX(std::string data, store.Read(key), "reading commit " + key);
-    ASSIGN_OR_RETURN(auto actions, ParseActions(data, key));
-    std::vector<std::string> keys;
-    std::unordered_set<std::string> added;
-    for (const auto& a : actions) {
-      if (const auto* add = std::get_if<AddFile>(&a)) {
-        std::string k = FileKey(add->path, add->deletion_vector);
-        added.insert(k);
-        keys.push_back(std::move(k));
-      }
-    }
-    for (const auto& a : actions) {
-      if (const auto* r = std::get_if<RemoveFile>(&a)) {
-        std::string k = FileKey(r->path, r->deletion_vector);
-        if (added.count(k) || seen.count(k)) continue;
-        tombstones.push_back(*r);
-        keys.push_back(std::move(k));
-      }
-    }
-    for (auto& k : keys) seen.insert(std::move(k));
-  }
-  if (const auto& cp = segment.checkpoint()) {
-    std::vector<RemoveFile> removes;
-    for (const auto& file : cp->files) {
-      const std::string& key = file.meta.key;
-      std::vector<Action> actions;
-      if (file.name.kind == LogFileKind::kV2Checkpoint && file.name.is_json) {
-        ASSIGN_OR_RETURN_CTX(std::string data, store.Read(key), "reading checkpoint " + key);
-        ASSIGN_OR_RETURN(actions, ParseActions(data, key));
-      } else {
-        ASSIGN_OR_RETURN(std::string path, HandlerPath(store, key));
-        ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(path, {"remove", "sidecar"}),
-                             "reading checkpoint " + key);
-        for (size_t i = 0; i < rows.size(); ++i) {
-          ASSIGN_OR_RETURN(auto action, ParseAction(rows[i], {key, static_cast<int64_t>(i) + 1}));
-          if (action) actions.push_back(std::move(*action));
-        }
-      }
-      for (auto& a : actions) {
-        if (auto* r = std::get_if<RemoveFile>(&a)) {
-          removes.push_back(std::move(*r));
-        } else if (const auto* s = std::get_if<Sidecar>(&a)) {
-          auto sp = ParseFilePath(s->path);
-          if (!sp.ok()) return Status::Corruption(key + ": sidecar path: " + sp.status().message());
-          std::string location;
-          if (sp->kind == FilePath::Kind::kRelative) {
-            ASSIGN_OR_RETURN(
-                location, HandlerPath(store, LogPrefix(table_root) + std::string(kSidecarFolder) +
-                                                 "/" + sp->path));
-          } else if (sp->kind == FilePath::Kind::kLocal) {
-            location = sp->path;
-          } else {
-            return Status::NotSupported(key + ": sidecar at '" + s->path +
-                                        "' is not in the table's store");
-          }
-          ASSIGN_OR_RETURN(auto sidecar_removes, ReadParquetRemoves(parquet, location));
-          for (auto& r : sidecar_removes) removes.push_back(std::move(r));
-        }
-      }
-    }
-    for (auto& r : removes) {
-      if (!seen.count(FileKey(r.path, r.deletion_vector))) tombstones.push_back(std::move(r));
-    }
-  }
-  return tombstones;
-}
 
 namespace {
 
@@ -209,11 +96,7 @@ const Schema& CheckpointSchema() {
   return kSchema;
 }
 
-Result<std::vector<std::string>> CheckpointRows(storage::ObjectStore& store,
-                                                const Snapshot& snapshot, ParquetHandler& parquet,
-                                                int64_t now_ms) {
-  const std::string context =
-      TableName(snapshot.table_root()) + " checkpoint v" + std::to_string(snapshot.version());
+std::vector<std::string> CheckpointRows(const Snapshot& snapshot, int64_t now_ms) {
   std::vector<std::string> rows;
   rows.push_back(Row(snapshot.protocol()));
   rows.push_back(Row(snapshot.metadata()));
@@ -224,10 +107,7 @@ Result<std::vector<std::string>> CheckpointRows(storage::ObjectStore& store,
     copy.data_change = false;
     rows.push_back(Row(copy));
   }
-  ASSIGN_OR_RETURN_CTX(auto segment,
-                       ListLogSegment(store, snapshot.table_root(), snapshot.version()), context);
-  ASSIGN_OR_RETURN_CTX(auto tombstones,
-                       ReadTombstones(store, snapshot.table_root(), segment, parquet), context);
+  std::vector<RemoveFile> tombstones = snapshot.tombstones();
   const int64_t cutoff = now_ms - snapshot.config().properties().deleted_file_retention_ms;
   std::sort(tombstones.begin(), tombstones.end(),
             [](const RemoveFile& a, const RemoveFile& b) { return a.path < b.path; });
@@ -241,8 +121,7 @@ Result<std::vector<std::string>> CheckpointRows(storage::ObjectStore& store,
 }
 
 Result<CheckpointInfo> WriteCheckpoint(storage::ObjectStore& store, const Snapshot& snapshot,
-                                       ParquetHandler& parquet, ParquetWriter& writer,
-                                       int64_t now_ms) {
+                                       ParquetWriter& writer, int64_t now_ms) {
   const std::string& root = snapshot.table_root();
   const std::string context =
       TableName(root) + " checkpoint v" + std::to_string(snapshot.version());
@@ -250,7 +129,7 @@ Result<CheckpointInfo> WriteCheckpoint(storage::ObjectStore& store, const Snapsh
     return Status::NotSupported(context +
                                 ": delta.checkpointPolicy=v2 (V2 checkpoints are not written yet)");
   }
-  ASSIGN_OR_RETURN(auto rows, CheckpointRows(store, snapshot, parquet, now_ms));
+  std::vector<std::string> rows = CheckpointRows(snapshot, now_ms);
   ASSIGN_OR_RETURN_CTX(std::string bytes, writer.WriteRowsAsParquet(rows, CheckpointSchema()),
                        context);
   char name[64];

@@ -49,28 +49,15 @@ struct CheckpointInfo {
 };
 
 // The checkpoint rows of `snapshot`'s version as JSON objects (one action each, in the order
-// protocol, metaData, txn, domainMetadata, add, remove). Reads the log again (through `store` and
-// `parquet`) to find the remove tombstones, which a Snapshot does not keep; tombstones whose
+// protocol, metaData, txn, domainMetadata, add, remove): the snapshot's tombstones whose
 // deletionTimestamp is at or before `now_ms` - delta.deletedFileRetentionDuration are dropped.
-// Errors: as SnapshotBuilder::Build.
-Result<std::vector<std::string>> CheckpointRows(storage::ObjectStore& store,
-                                                const Snapshot& snapshot, ParquetHandler& parquet,
-                                                int64_t now_ms);
-
-// The remove tombstones at `segment`'s version: removes that win reconciliation (PROTOCOL.md,
-// "Action Reconciliation"), newest first, none expired yet (VACUUM reads them too). Reads the
-// segment's commits through `store` and its checkpoint through `parquet`. Corruption for malformed
-// actions; IOError and the handler's errors.
-Result<std::vector<RemoveFile>> ReadTombstones(storage::ObjectStore& store,
-                                               std::string_view table_root,
-                                               const LogSegment& segment, ParquetHandler& parquet);
+std::vector<std::string> CheckpointRows(const Snapshot& snapshot, int64_t now_ms);
 
 // Writes the classic checkpoint of `snapshot`'s version and then `_last_checkpoint` (see the header
 // comment). NotSupported when the table's checkpoint policy is "v2" (V2 checkpoints are not written
 // yet); the ParquetWriter's errors; IOError from the store. Messages start with the table root.
 Result<CheckpointInfo> WriteCheckpoint(storage::ObjectStore& store, const Snapshot& snapshot,
-                                       ParquetHandler& parquet, ParquetWriter& writer,
-                                       int64_t now_ms);
+                                       ParquetWriter& writer, int64_t now_ms);
 
 struct LogCleanupResult {
   int64_t files_deleted = 0;

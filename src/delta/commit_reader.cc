@@ -9,10 +9,6 @@
 namespace medallion::delta {
 namespace {
 
-std::string TableName(std::string_view table_root) {
-  return table_root.empty() ? std::string("<store root>") : std::string(table_root);
-}
-
 std::string FormatMs(int64_t ms) {
   return FormatTimestampMicros(ms * 1000).substr(0, 23) + "Z";
 }

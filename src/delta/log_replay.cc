@@ -102,8 +102,12 @@ Status LogReplayer::Apply(const Action& action, bool from_checkpoint, std::strin
             }
           }
         } else if constexpr (std::is_same_v<T, RemoveFile>) {
-          // Commits handle removes in AddCommit; a checkpoint's removes are only tombstones.
-          if (from_checkpoint) ++state_.num_tombstones;
+          // Commits handle removes in AddCommit; a checkpoint's removes are only tombstones, kept
+          // unless a newer commit already acted on the same file.
+          if (from_checkpoint) {
+            ASSIGN_OR_RETURN(std::string key, FileKey(a.path, a.deletion_vector, source));
+            if (!seen_files_.count(key)) state_.tombstones.push_back(a);
+          }
         }
         // commitInfo, cdc, checkpointMetadata, sidecar: no part in reconciliation.
         return Status::OK();
@@ -134,7 +138,7 @@ Status LogReplayer::AddCommit(const std::vector<Action>& actions, std::string_vi
     const auto& r = std::get<RemoveFile>(a);
     ASSIGN_OR_RETURN(std::string key, FileKey(r.path, r.deletion_vector, source));
     if (added.count(key) || seen_files_.count(key)) continue;
-    ++state_.num_tombstones;
+    state_.tombstones.push_back(r);
     keys.push_back(std::move(key));
   }
   for (auto& k : keys) seen_files_.insert(std::move(k));

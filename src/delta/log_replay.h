@@ -40,7 +40,9 @@ struct ReplayedState {
   std::map<std::string, Txn> txns;                  // by appId
   std::map<std::string, DomainMetadata> domains;    // by domain, tombstones excluded
   std::optional<CommitInfo> commit_info;            // of the newest commit fed, if it had one
-  int64_t num_tombstones = 0;                       // remove actions that won reconciliation
+  // Remove actions that won reconciliation (PROTOCOL.md, "Action Reconciliation"), newest first:
+  // what a checkpoint must carry forward and VACUUM must respect.
+  std::vector<RemoveFile> tombstones;
 };
 
 class LogReplayer {

@@ -36,7 +36,7 @@ TEST(LogReplayerTest, NewestActionPerFileWins) {
   ASSERT_TRUE(r.AddCommit({Add("a")}, "v0").ok());
   auto s = r.Finish();
   EXPECT_EQ(Paths(s), std::vector<std::string>{"b"});
-  EXPECT_EQ(s.num_tombstones, 1);
+  EXPECT_EQ(s.tombstones.size(), 1u);
 }
 
 TEST(LogReplayerTest, ReAddAfterRemove) {
@@ -46,7 +46,7 @@ TEST(LogReplayerTest, ReAddAfterRemove) {
   ASSERT_TRUE(r.AddCommit({Add("a")}, "v0").ok());
   auto s = r.Finish();
   EXPECT_EQ(Paths(s), std::vector<std::string>{"a"});
-  EXPECT_EQ(s.num_tombstones, 0);
+  EXPECT_EQ(s.tombstones.size(), 0u);
 }
 
 TEST(LogReplayerTest, DeletionVectorsArePartOfTheKey) {

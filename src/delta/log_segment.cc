@@ -59,10 +59,6 @@ int KindRank(LogFileKind kind) {
   return 3;
 }
 
-std::string TableName(std::string_view table_root) {
-  return table_root.empty() ? std::string("<store root>") : std::string(table_root);
-}
-
 }  // namespace
 
 std::optional<ParsedLogName> ParseLogFileName(std::string_view name) {
@@ -113,6 +109,10 @@ std::string CommitFileName(int64_t version) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%020lld.json", static_cast<long long>(version));
   return buf;
+}
+
+std::string TableName(std::string_view table_root) {
+  return table_root.empty() ? std::string("<store root>") : std::string(table_root);
 }
 
 std::string LogPrefix(std::string_view table_root) {

@@ -73,6 +73,9 @@ std::string CommitFileName(int64_t version);
 // "<table_root>/_delta_log/" (or "_delta_log/" for an empty root).
 std::string LogPrefix(std::string_view table_root);
 
+// How messages name a table: its root key, or "<store root>" for a table at the store's root.
+std::string TableName(std::string_view table_root);
+
 struct LogFile {
   storage::ObjectMeta meta;  // key, size, modification time
   ParsedLogName name;

@@ -8,13 +8,6 @@
 #include "delta/log_replay.h"
 
 namespace medallion::delta {
-namespace {
-
-std::string TableName(std::string_view table_root) {
-  return table_root.empty() ? std::string("<store root>") : std::string(table_root);
-}
-
-}  // namespace
 
 std::optional<int64_t> Snapshot::TxnVersion(std::string_view app_id) const {
   auto it = txns_.find(std::string(app_id));
@@ -105,7 +98,7 @@ Result<std::shared_ptr<const Snapshot>> SnapshotBuilder::BuildUnchecked(
             [](const AddFile& a, const AddFile& b) { return a.path < b.path; });
   snapshot->txns_ = std::move(state.txns);
   snapshot->domains_ = std::move(state.domains);
-  snapshot->num_tombstones_ = state.num_tombstones;
+  snapshot->tombstones_ = std::move(state.tombstones);
   if (const auto& last = segment.version_commit()) {
     if (!segment.commits().empty() && segment.commits().back().name.version == segment.version()) {
       // Replay read this commit (newest first): its commitInfo, if any, is already here.

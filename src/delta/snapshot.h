@@ -66,8 +66,10 @@ class Snapshot {
   const std::map<std::string, DomainMetadata>& domain_metadata() const { return domains_; }
   // The commitInfo of version()'s commit, when it has one (absent for checkpoint-only versions).
   const std::optional<CommitInfo>& commit_info() const { return commit_info_; }
-  // remove actions kept as tombstones at this version (for VACUUM), counted.
-  int64_t num_tombstones() const { return num_tombstones_; }
+  // Remove actions kept as tombstones at this version, newest first (checkpoints carry them
+  // forward; VACUUM keeps their files until they expire).
+  const std::vector<RemoveFile>& tombstones() const { return tombstones_; }
+  int64_t num_tombstones() const { return static_cast<int64_t>(tombstones_.size()); }
 
   // The table's key in the store ("" for a table at the store root).
   const std::string& table_root() const { return table_root_; }
@@ -90,7 +92,7 @@ class Snapshot {
   std::map<std::string, Txn> txns_;
   std::map<std::string, DomainMetadata> domains_;
   std::optional<CommitInfo> commit_info_;
-  int64_t num_tombstones_ = 0;
+  std::vector<RemoveFile> tombstones_;
 };
 
 class SnapshotBuilder {

@@ -121,7 +121,7 @@ int64_t Transaction::NowMs() const {
 }
 
 std::string Transaction::TableName() const {
-  return table_root_.empty() ? std::string("<store root>") : table_root_;
+  return delta::TableName(table_root_);
 }
 
 void Transaction::SetOperation(std::string operation, StringMap parameters) {
@@ -406,7 +406,7 @@ void Transaction::AfterCommit(int64_t version, ParquetHandler& parquet, CommitRe
     builder.AtVersion(version);
     ASSIGN_OR_RETURN(auto snapshot, builder.Build(parquet));
     const int64_t now = NowMs();
-    RETURN_NOT_OK(WriteCheckpoint(store_, *snapshot, parquet, *options_.checkpoint_writer, now));
+    RETURN_NOT_OK(WriteCheckpoint(store_, *snapshot, *options_.checkpoint_writer, now));
     result->checkpoint_written = true;
     RETURN_NOT_OK(CleanUpExpiredLog(store_, table_root_,
                                     snapshot->config().properties().log_retention_ms, now));

@@ -28,6 +28,27 @@ constexpr std::string_view kTarget = "__medallion_dmt";    // MERGE: candidate t
 constexpr std::string_view kPairs = "__medallion_dmm";     // MERGE: matched (target, source) pairs
 constexpr std::string_view kBySource = "__medallion_dmb";  // MERGE: target rows not matched
 constexpr std::string_view kInserts = "__medallion_dmi";   // MERGE: source rows not matched
+
+// The files a statement touches, and the SQL condition selecting their rows in the scan.
+struct TouchedFiles {
+  std::vector<const delta::AddFile*> files;
+  std::string in_files;     // "<kScanFileColumn> IN ('/path/a', ...)"
+  int64_t matched_rows = 0;  // rows the predicate selects
+  int64_t copied_rows = 0;   // rows of those files that stay as they are
+};
+
+TouchedFiles Touch(const std::vector<FileMatch>& matches) {
+  TouchedFiles out;
+  std::string list;
+  for (const FileMatch& m : matches) {
+    out.files.push_back(m.file);
+    list += (list.empty() ? "" : ", ") + QuoteString(m.local_path);
+    out.matched_rows += m.matched_rows;
+    out.copied_rows += m.total_rows - m.matched_rows;
+  }
+  out.in_files = fmt::format("{} IN ({})", QuoteIdentifier(kScanFileColumn), list);
+  return out;
+}
 constexpr std::string_view kFate = "__medallion_dmf";      // MERGE: updated / deleted target rows
 constexpr std::string_view kRowId = "__medallion_rid";
 constexpr std::string_view kSourceRowId = "__medallion_srid";
@@ -196,16 +217,11 @@ Result<DmlResult> Dml::RunDelete(std::string_view predicate) {
   ASSIGN_OR_RETURN(auto matches,
                    MatchFiles(conn_, *snapshot_, store_, kView, predicate, options_.target_alias));
   if (matches.empty()) return result_;
-  std::vector<const delta::AddFile*> touched;
-  std::string list;
-  for (const FileMatch& m : matches) {
-    touched.push_back(m.file);
-    list += (list.empty() ? "" : ", ") + QuoteString(m.local_path);
-    result_.num_deleted_rows += m.matched_rows;
-    result_.num_copied_rows += m.total_rows - m.matched_rows;
-  }
+  const TouchedFiles touched = Touch(matches);
+  result_.num_deleted_rows = touched.matched_rows;
+  result_.num_copied_rows = touched.copied_rows;
   const std::string pred = Cond(std::string(predicate));
-  const std::string in_files = fmt::format("{} IN ({})", QuoteIdentifier(kScanFileColumn), list);
+  const std::string& in_files = touched.in_files;
   RETURN_NOT_OK(conn_.Execute(
       fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {} WHERE {} AND NOT {}",
                   QuoteIdentifier(kNewRows), Columns(), From(), in_files, pred)));
@@ -221,7 +237,7 @@ Result<DmlResult> Dml::RunDelete(std::string_view predicate) {
   if (!predicate.empty()) p.push_back(std::string(predicate));
   params["predicate"] = p.dump();
   RETURN_NOT_OK(Commit(
-      touched, "DELETE", std::move(params),
+      touched.files, "DELETE", std::move(params),
       {{"numDeletedRows", result_.num_deleted_rows}, {"numCopiedRows", result_.num_copied_rows}},
       false));
   return result_;
@@ -240,16 +256,11 @@ Result<DmlResult> Dml::RunUpdate(const std::vector<Assignment>& assignments,
   ASSIGN_OR_RETURN(auto matches,
                    MatchFiles(conn_, *snapshot_, store_, kView, predicate, options_.target_alias));
   if (matches.empty()) return result_;
-  std::vector<const delta::AddFile*> touched;
-  std::string list;
-  for (const FileMatch& m : matches) {
-    touched.push_back(m.file);
-    list += (list.empty() ? "" : ", ") + QuoteString(m.local_path);
-    result_.num_updated_rows += m.matched_rows;
-    result_.num_copied_rows += m.total_rows - m.matched_rows;
-  }
+  const TouchedFiles touched = Touch(matches);
+  result_.num_updated_rows = touched.matched_rows;
+  result_.num_copied_rows = touched.copied_rows;
   const std::string pred = Cond(std::string(predicate));
-  const std::string in_files = fmt::format("{} IN ({})", QuoteIdentifier(kScanFileColumn), list);
+  const std::string& in_files = touched.in_files;
   std::string rewritten, updated;
   for (size_t i = 0; i < layout_.fields.size(); ++i) {
     auto it = set.find(i);
@@ -272,7 +283,7 @@ Result<DmlResult> Dml::RunUpdate(const std::vector<Assignment>& assignments,
   delta::StringMap params;
   if (!predicate.empty()) params["predicate"] = nlohmann::json(std::string(predicate)).dump();
   RETURN_NOT_OK(Commit(
-      touched, "UPDATE", std::move(params),
+      touched.files, "UPDATE", std::move(params),
       {{"numUpdatedRows", result_.num_updated_rows}, {"numCopiedRows", result_.num_copied_rows}},
       false));
   return result_;

@@ -122,10 +122,7 @@ Result<VacuumResult> Vacuum(storage::ObjectStore& store, std::string_view table_
   input.horizon_ms = now - retention_ms;
   input.partition_columns = snapshot->metadata().partition_columns;
   input.active = snapshot->files();
-  ASSIGN_OR_RETURN(auto segment,
-                   delta::ListLogSegment(store, table_root, snapshot->version()));
-  ASSIGN_OR_RETURN_CTX(input.tombstones,
-                       delta::ReadTombstones(store, table_root, segment, parquet), name);
+  input.tombstones = snapshot->tombstones();
   const std::string prefix = table_root.empty() ? std::string() : std::string(table_root) + "/";
   ASSIGN_OR_RETURN_CTX(auto listed, store.List(prefix), name);
   for (auto& meta : listed) meta.key = meta.key.substr(prefix.size());

@@ -21,7 +21,6 @@ using delta::DataType;
 using delta::StructField;
 using delta::TypeKind;
 
-constexpr std::string_view kFileColumn = kScanFileColumn;
 
 std::string CivilFromMicros(int64_t micros, bool with_zone) {
   // Days/seconds split with floor division, then the civil date (Howard Hinnant's algorithm).
@@ -182,7 +181,7 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
   std::string file_list;
   for (const auto& p : paths) file_list += (file_list.empty() ? "" : ", ") + QuoteString(p);
   std::string read = fmt::format("read_parquet([{}], union_by_name = true, filename = {}{})", file_list,
-                                 QuoteString(kFileColumn), any_dv ? ", file_row_number = true" : "");
+                                 QuoteString(kScanFileColumn), any_dv ? ", file_row_number = true" : "");
 
   // Which physical columns the files have, with their types (a bind, no data read).
   std::map<std::string, std::string> file_columns;
@@ -277,11 +276,11 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
   }
   std::string from = read + " AS __f";
   if (partitioned) {
-    from += fmt::format(" JOIN {} AS __p ON __p.__file = __f.{}", parts_table, QuoteIdentifier(kFileColumn));
+    from += fmt::format(" JOIN {} AS __p ON __p.__file = __f.{}", parts_table, QuoteIdentifier(kScanFileColumn));
   }
   if (any_dv) {
     from += fmt::format(" ANTI JOIN {} AS __d ON __d.__file = __f.{} AND __d.__row = __f.file_row_number",
-                        deleted_table, QuoteIdentifier(kFileColumn));
+                        deleted_table, QuoteIdentifier(kScanFileColumn));
   }
   return conn.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {}", view, select, from))
       .WithContext(ctx);

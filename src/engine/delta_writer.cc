@@ -32,7 +32,6 @@ constexpr std::string_view kQueryTable = "__medallion_wq";    // the query's row
 constexpr std::string_view kRowsTable = "__medallion_wr";     // cast to the table schema
 constexpr std::string_view kPartsTable = "__medallion_wp";    // distinct partition values
 constexpr std::string_view kTableView = "__medallion_wt";     // the current table (replaceWhere)
-constexpr std::string_view kFileColumn = kScanFileColumn;
 constexpr std::string_view kFileIdColumn = "__medallion_fid";
 // Spark's folder name for a NULL (or empty string) partition value.
 constexpr std::string_view kNullPartition = "__HIVE_DEFAULT_PARTITION__";
@@ -394,7 +393,7 @@ Result<std::map<std::string, std::string>> ComputeStats(Connection& conn,
   if (files.empty()) return out;
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + QuoteString(f);
-  std::string select = fmt::format("{}, count(*)", QuoteIdentifier(kFileColumn));
+  std::string select = fmt::format("{}, count(*)", QuoteIdentifier(kScanFileColumn));
   for (const StatLeaf& leaf : leaves) {
     select += fmt::format(", count(*) - count({})", leaf.sql);
     if (leaf.kind != StatKind::kNone) {
@@ -405,7 +404,7 @@ Result<std::map<std::string, std::string>> ComputeStats(Connection& conn,
       auto result,
       conn.Query(fmt::format(
           "SELECT {} FROM read_parquet([{}], filename = {}, hive_partitioning = false) GROUP BY 1",
-          select, list, QuoteString(kFileColumn))));
+          select, list, QuoteString(kScanFileColumn))));
   for (size_t r = 0; r < result.row_count(); ++r) {
     ASSIGN_OR_RETURN(std::string file, result.GetString(0, r));
     ASSIGN_OR_RETURN(int64_t n, result.GetInt64(1, r));
@@ -696,7 +695,7 @@ Status Writer::PlanReplaceWhere() {
     RETURN_NOT_OK(conn_.Execute(fmt::format(
         "INSERT INTO {} BY NAME SELECT {} FROM {} WHERE {} IN ({}) AND NOT coalesce(({}), false)",
         QuoteIdentifier(kRowsTable), ColumnList(snapshot_->schema().fields()),
-        QuoteIdentifier(kTableView), QuoteIdentifier(kFileColumn), QuotedList(partial), pred)));
+        QuoteIdentifier(kTableView), QuoteIdentifier(kScanFileColumn), QuotedList(partial), pred)));
   }
   return Status::OK();
 }
@@ -1085,14 +1084,14 @@ Result<std::vector<FileMatch>> MatchFiles(Connection& conn, const delta::Snapsho
   // scan reads the files with read_parquet(filename = '__medallion_file').
   RETURN_NOT_OK(RegisterDeltaFileScan(conn, snapshot.config(), snapshot.table_root(),
                                       snapshot.files(), store, view_name,
-                                      {std::string(kFileColumn)}));
+                                      {std::string(kScanFileColumn)}));
   std::string from = QuoteIdentifier(view_name);
   if (!alias.empty()) from += " AS " + QuoteIdentifier(alias);
   ASSIGN_OR_RETURN(
       auto counts,
       conn.Query(fmt::format("SELECT {0}, count(*) FILTER (WHERE coalesce(({1}), false)), "
                              "count(*) FROM {2} GROUP BY 1",
-                             QuoteIdentifier(kFileColumn), predicate.empty() ? "true" : predicate,
+                             QuoteIdentifier(kScanFileColumn), predicate.empty() ? "true" : predicate,
                              from)));
   std::map<std::string, std::pair<int64_t, int64_t>> matched;  // local path -> (matching, total)
   for (size_t r = 0; r < counts.row_count(); ++r) {

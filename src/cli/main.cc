@@ -4,16 +4,19 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <iostream>
 #include <sstream>
 
+#include "cli/pipeline_commands.h"
 #include "cli/result_printer.h"
 #include "common/logging.h"
 #include "common/macros.h"
 #include "engine/database.h"
 #include "engine/session.h"
+#include "pipeline/pipeline_update.h"
 
 namespace medallion::cli {
 namespace {
@@ -32,6 +35,7 @@ struct SqlArgs {
   size_t max_rows = 40;
   std::string memory_limit;
   int threads = 0;
+  std::string dialect = "duckdb";
 };
 
 Status RunSql(const SqlArgs& args) {
@@ -50,6 +54,15 @@ Status RunSql(const SqlArgs& args) {
   engine::SessionOptions session_options;
   session_options.database.memory_limit = args.memory_limit;
   session_options.database.threads = args.threads;
+  if (args.dialect == "spark") {
+    session_options.dialect = engine::SessionOptions::Dialect::kSpark;
+  } else if (args.dialect != "duckdb") {
+    return Status::InvalidArgument("--dialect must be duckdb or spark, not " + args.dialect);
+  }
+  session_options.resolve_event_log = [](std::string_view name) -> Result<std::string> {
+    ASSIGN_OR_RETURN(auto folder, pipeline::FindEventLog(name, std::filesystem::current_path()));
+    return folder.string();
+  };
   ASSIGN_OR_RETURN(auto session, engine::Session::Open(session_options));
   ASSIGN_OR_RETURN(auto result, session->Query(sql).WithContext(args.file.empty() ? "query" : args.file));
   PrintOptions options;
@@ -147,6 +160,10 @@ int Main(int argc, char** argv) {
   sql->add_option("--max-rows", sql_args.max_rows, "Table format: rows shown at most (0 = all)");
   sql->add_option("--memory-limit", sql_args.memory_limit, "DuckDB memory limit, e.g. 4GB");
   sql->add_option("--threads", sql_args.threads, "Worker threads (default: all cores)");
+  sql->add_option("--dialect", sql_args.dialect,
+                  "duckdb (default): DuckDB SQL; spark: Spark SQL as on Databricks");
+
+  auto run_pipeline_command = AddPipelineCommands(app);
 
   TableArgs table_args;
   CLI::App* table = app.add_subcommand("table", "Inspect and maintain a Delta table");
@@ -203,6 +220,7 @@ int Main(int argc, char** argv) {
     Status s = RunSql(sql_args);
     return s.ok() ? 0 : Fail(s);
   }
+  if (int code = run_pipeline_command(); code >= 0) return code;
   std::cout << app.help();
   return 0;
 }

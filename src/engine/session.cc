@@ -13,6 +13,7 @@
 #include "engine/delta_maintenance.h"
 #include "engine/delta_scan.h"
 #include "engine/delta_writer.h"
+#include "engine/spark_sql.h"
 #include "engine/sql_lexer.h"
 #include "engine/sql_text.h"
 #include "storage/local_object_store.h"
@@ -173,8 +174,12 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionOptions& options) {
   if (!options.time_zone.empty()) {
     RETURN_NOT_OK(conn->Execute("SET TimeZone = " + QuoteString(options.time_zone)));
   }
+  if (options.dialect == SessionOptions::Dialect::kSpark) {
+    RETURN_NOT_OK(RegisterSparkFunctions(*conn));
+  }
   ASSIGN_OR_RETURN(auto parquet, DuckDbParquetHandler::Make());
-  return std::unique_ptr<Session>(new Session(std::move(db), std::move(conn), std::move(parquet)));
+  return std::unique_ptr<Session>(
+      new Session(options, std::move(db), std::move(conn), std::move(parquet)));
 }
 
 Result<std::string> Session::RegisterTable(const TableRef& ref) {
@@ -642,7 +647,26 @@ Result<std::string> Session::RewriteSql(std::string_view sql) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(sql));
   std::string out;
   std::map<std::string, std::string> views;
+  const bool spark = options_.dialect == SessionOptions::Dialect::kSpark;
   for (size_t i = 0; i < tokens.size();) {
+    // event_log('<pipeline or folder>')
+    if (IsWord(tokens, i, "event_log") && IsSymbol(tokens, Next(tokens, i + 1), '(')) {
+      size_t arg = Next(tokens, Next(tokens, i + 1) + 1), close = Next(tokens, arg + 1);
+      if (arg >= tokens.size() || tokens[arg].kind != TokenKind::kString ||
+          !IsSymbol(tokens, close, ')')) {
+        return Status::InvalidArgument(fmt::format(
+            "line {}: event_log takes one string: event_log('<pipeline name>')", tokens[i].line));
+      }
+      TableRef ref;
+      ref.path = Unquote(tokens[arg]);
+      if (options_.resolve_event_log) {
+        ASSIGN_OR_RETURN(ref.path, options_.resolve_event_log(ref.path));
+      }
+      ASSIGN_OR_RETURN(std::string view, RegisterTable(ref));
+      out += view;
+      i = close + 1;
+      continue;
+    }
     ASSIGN_OR_RETURN(auto changes, ParseTableChanges(tokens, i));
     if (changes) {
       ASSIGN_OR_RETURN(std::string view, RegisterChanges(*changes));
@@ -661,10 +685,12 @@ Result<std::string> Session::RewriteSql(std::string_view sql) {
       i = ref->end;
       continue;
     }
-    out += tokens[i].kind == TokenKind::kBacktick ? QuoteIdentifier(Unquote(tokens[i]))
-                                                   : std::string(tokens[i].text);
+    // Spark's translation turns backticks into DuckDB identifiers itself.
+    out += tokens[i].kind == TokenKind::kBacktick && !spark ? QuoteIdentifier(Unquote(tokens[i]))
+                                                            : std::string(tokens[i].text);
     ++i;
   }
+  if (spark) return TranslateSparkSql(out);
   return out;
 }
 

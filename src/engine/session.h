@@ -29,6 +29,9 @@
 //         WHEN NOT MATCHED [BY TARGET] [AND <cond>] THEN INSERT (cols) VALUES (...) | INSERT *
 //         WHEN NOT MATCHED BY SOURCE [AND <cond>] THEN UPDATE SET ... | DELETE
 //   - backtick-quoted identifiers, which become DuckDB's double-quoted ones;
+//   - event_log('<pipeline>') in FROM: the pipeline's event log (pipeline/event_log.h), a Delta
+//     table found through SessionOptions::resolve_event_log;
+//   - with SessionOptions::dialect kSpark, Spark SQL functions, types and literals;
 //   - maintenance commands (engine/delta_maintenance.h): VACUUM <table> [RETAIN n HOURS] [DRY RUN],
 //     RESTORE [TABLE] <table> [TO] VERSION|TIMESTAMP AS OF ..., CREATE [OR REPLACE] TABLE <table>
 //     [SHALLOW|DEEP] CLONE <table> [time travel], SET
@@ -42,6 +45,7 @@
 // Thread-safety: one thread at a time (it owns one Connection).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +64,14 @@ struct SessionOptions {
   DatabaseOptions database;
   // DuckDB's TimeZone setting; Databricks' default session time zone is UTC.
   std::string time_zone = "UTC";
+  // The SQL dialect of queries. kSpark translates Spark SQL (engine/spark_sql.h: Spark functions
+  // and types, "..." as a string literal, `expr:path` JSON access) after the Delta references are
+  // resolved, so Databricks queries run unchanged; kDuckDb passes DuckDB SQL through.
+  enum class Dialect { kDuckDb, kSpark };
+  Dialect dialect = Dialect::kDuckDb;
+  // Resolves event_log('<pipeline>') (Databricks' table-valued function) to the folder of that
+  // pipeline's event log Delta table; unset: event_log(...) takes the folder itself.
+  std::function<Result<std::string>(std::string_view pipeline)> resolve_event_log;
 };
 
 class Session {
@@ -76,9 +88,12 @@ class Session {
   struct TableRef;
 
  private:
-  Session(std::unique_ptr<Database> db, std::unique_ptr<Connection> conn,
+  Session(SessionOptions options, std::unique_ptr<Database> db, std::unique_ptr<Connection> conn,
           std::unique_ptr<DuckDbParquetHandler> parquet)
-      : db_(std::move(db)), conn_(std::move(conn)), parquet_(std::move(parquet)) {}
+      : options_(std::move(options)),
+        db_(std::move(db)),
+        conn_(std::move(conn)),
+        parquet_(std::move(parquet)) {}
 
   Result<QueryResult> RunStatement(std::string_view sql_text, size_t first_line);
   Result<std::string> RegisterTable(const TableRef& ref);
@@ -116,6 +131,7 @@ class Session {
   Result<std::optional<QueryResult>> RunDmlStatement(std::string_view text, size_t first_line);
   // --- end of the DML block ---
 
+  SessionOptions options_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Connection> conn_;
   std::unique_ptr<DuckDbParquetHandler> parquet_;

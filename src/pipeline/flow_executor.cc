@@ -1,0 +1,668 @@
+#include "pipeline/flow_executor.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/macros.h"
+#include "delta/commit_reader.h"
+#include "delta/snapshot.h"
+#include "engine/delta_scan.h"
+#include "engine/delta_writer.h"
+#include "engine/spark_sql.h"
+#include "engine/sql_text.h"
+#include "ingest/file_source.h"
+#include "pipeline/flow_progress.h"
+
+namespace medallion::pipeline {
+namespace {
+
+using engine::QuoteIdentifier;
+using engine::QuoteString;
+using nlohmann::json;
+
+constexpr std::string_view kQuarantineSuffix = "_quarantine";
+constexpr std::string_view kFailedExpectationsColumn = "_failed_expectations";
+
+std::string SourceKey(const FlowSource& s) {
+  if (s.kind == FlowSource::Kind::kFiles) {
+    // The call's arguments identify the source; whitespace differences do not matter.
+    std::string key = s.legacy_cloud_files ? "cloud_files:" : "read_files:";
+    bool space = false;
+    for (char c : s.arguments) {
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        space = true;
+        continue;
+      }
+      if (space && key.back() != ':') key += ' ';
+      space = false;
+      key += c;
+    }
+    return key;
+  }
+  return "table:" + s.table_folder;
+}
+
+bool IsTransientlyAbsent(const Status& status) { return status.code() == StatusCode::kNotFound; }
+
+// The latest snapshot of a table, or nullptr when it does not exist.
+Result<std::shared_ptr<const delta::Snapshot>> LatestSnapshot(const UpdateContext& ctx,
+                                                              const std::string& folder) {
+  auto snapshot = delta::SnapshotBuilder(*ctx.lakehouse, folder).Build(*ctx.parquet);
+  if (!snapshot.ok()) {
+    if (IsTransientlyAbsent(snapshot.status())) return std::shared_ptr<const delta::Snapshot>();
+    return snapshot.status();
+  }
+  return *snapshot;
+}
+
+bool SkipChangeCommits(const Dataset& reader) {
+  auto it = reader.definition.table_properties.find("skipChangeCommits");
+  return it != reader.definition.table_properties.end() && it->second == "true";
+}
+
+// The flows a query reads through views (a view's sources are read by the flow reading it).
+const Flow* ViewFlow(const DataflowGraph& graph, size_t dataset) {
+  std::vector<size_t> flows = graph.FlowsInto(dataset);
+  return flows.empty() ? nullptr : &graph.flows()[flows.front()];
+}
+
+// Streaming sources of a flow, through views, by key.
+void CollectStreamingSources(const DataflowGraph& graph, const Flow& flow,
+                             std::map<std::string, const FlowSource*>& out) {
+  for (const FlowSource& s : flow.sources) {
+    if (s.kind == FlowSource::Kind::kDataset && !graph.datasets()[*s.dataset].is_table()) {
+      if (const Flow* view = ViewFlow(graph, *s.dataset)) {
+        CollectStreamingSources(graph, *view, out);
+      }
+      continue;
+    }
+    if (s.streaming) out.emplace(SourceKey(s), &s);
+  }
+}
+
+std::string DefinitionHash(const Flow& flow, const Dataset& target) {
+  std::string text = flow.sql;
+  for (const auto& e : target.definition.expectations) {
+    text += "|" + e.name + ":" + e.condition + ":" + std::to_string(static_cast<int>(e.action));
+  }
+  for (const auto& c : target.definition.columns) text += "|" + c.name + " " + c.type;
+  for (const auto& p : target.definition.partition_by) text += "|p:" + p;
+  return std::to_string(std::hash<std::string>{}(text));
+}
+
+}  // namespace
+
+std::string ResetAppId(const std::string& pipeline_name) {
+  return fmt::format("medallion:{}:reset", pipeline_name);
+}
+
+FlowExecutor::FlowExecutor(const UpdateContext& context, size_t flow)
+    : ctx_(context),
+      flow_(context.graph->flows()[flow]),
+      target_(context.graph->datasets()[flow_.target]) {}
+
+namespace {
+
+// Everything one run of a flow needs; lives for one Run() or Bind().
+class FlowRun {
+ public:
+  FlowRun(const UpdateContext& ctx, const Flow& flow, const Dataset& target,
+          engine::Connection& conn)
+      : ctx_(ctx), flow_(flow), target_(target), conn_(conn) {}
+
+  // --- Sources --------------------------------------------------------------------------------
+
+  // Registers every source of `flow` (and of the views it reads) as a TEMP view named by its
+  // placeholder. Streaming sources read what `plan` says; batch sources read everything.
+  // `dry_tables` (Bind only): datasets bound so far -> their empty TEMP tables; in that mode
+  // nothing is read.
+  Status RegisterSources(const Flow& flow, const BatchPlan* plan,
+                         const std::map<size_t, std::string>* dry_tables) {
+    for (const FlowSource& s : flow.sources) {
+      std::string view = QuoteIdentifier(s.placeholder);
+      if (s.kind == FlowSource::Kind::kDataset) {
+        const Dataset& ds = ctx_.graph->datasets()[*s.dataset];
+        if (!ds.is_table()) {
+          const Flow* view_flow = ViewFlow(*ctx_.graph, *s.dataset);
+          if (view_flow == nullptr) return Status::Internal("view without a query");
+          RETURN_NOT_OK(RegisterSources(*view_flow, plan, dry_tables));
+          RETURN_NOT_OK(conn_.Execute(
+              fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", view, view_flow->sql)));
+          continue;
+        }
+        if (dry_tables != nullptr) {
+          auto it = dry_tables->find(*s.dataset);
+          if (it == dry_tables->end()) {
+            return Status::Internal(fmt::format("dataset {} not bound yet", ds.canonical_name));
+          }
+          RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT * FROM {}",
+                                                  view, QuoteIdentifier(it->second))));
+          continue;
+        }
+      }
+      if (s.kind == FlowSource::Kind::kFiles) {
+        RETURN_NOT_OK(RegisterFiles(s, plan, dry_tables != nullptr));
+        continue;
+      }
+      // A Delta table (a dataset of this pipeline, or external).
+      ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, s.table_folder));
+      if (snapshot == nullptr) {
+        return Status::NotFound(fmt::format(
+            "table '{}' has no data yet (it has never been written: run the flows that write it "
+            "first)",
+            s.display_name));
+      }
+      if (dry_tables != nullptr) {
+        RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *snapshot, *ctx_.lakehouse,
+                                                s.placeholder + "__full"));
+        RETURN_NOT_OK(conn_.Execute(fmt::format(
+            "CREATE OR REPLACE TEMP VIEW {} AS SELECT * FROM {} LIMIT 0", view,
+            QuoteIdentifier(s.placeholder + "__full"))));
+        continue;
+      }
+      if (!s.streaming) {
+        RETURN_NOT_OK(
+            engine::RegisterDeltaScan(conn_, *snapshot, *ctx_.lakehouse, s.placeholder));
+        continue;
+      }
+      auto it = plan->sources.find(SourceKey(s));
+      if (it == plan->sources.end()) return Status::Internal("streaming source not planned");
+      const SourceProgress& p = it->second;
+      if (p.end_version < 0) {
+        // Nothing read from this source in this batch: an empty view with the table's columns.
+        RETURN_NOT_OK(engine::RegisterDeltaFileScan(conn_, snapshot->config(), s.table_folder, {},
+                                                    *ctx_.lakehouse, s.placeholder));
+        continue;
+      }
+      ASSIGN_OR_RETURN(auto at_end, delta::SnapshotBuilder(*ctx_.lakehouse, s.table_folder)
+                                        .AtVersion(p.end_version)
+                                        .Build(*ctx_.parquet));
+      if (p.initial_snapshot) {
+        RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *at_end, *ctx_.lakehouse, s.placeholder));
+        continue;
+      }
+      ASSIGN_OR_RETURN(auto adds, AddedFiles(s, p.start_version, p.end_version));
+      RETURN_NOT_OK(engine::RegisterDeltaFileScan(conn_, at_end->config(), s.table_folder, adds,
+                                                  *ctx_.lakehouse, s.placeholder));
+    }
+    return Status::OK();
+  }
+
+  // The data files added by commits (start, end] of a streaming Delta source. A commit that
+  // removes data fails the flow unless the reading dataset skips change commits.
+  Result<std::vector<delta::AddFile>> AddedFiles(const FlowSource& s, int64_t start,
+                                                 int64_t end) {
+    std::vector<delta::AddFile> adds;
+    for (int64_t v = start + 1; v <= end; ++v) {
+      ASSIGN_OR_RETURN(auto actions, delta::ReadCommitActions(*ctx_.lakehouse, s.table_folder, v));
+      bool changes = false;
+      for (const auto& a : actions) {
+        if (const auto* r = std::get_if<delta::RemoveFile>(&a); r && r->data_change) {
+          changes = true;
+        }
+      }
+      if (changes) {
+        if (SkipChangeCommits(target_)) continue;
+        return Status::InvalidArgument(fmt::format(
+            "detected a data update (for example an UPDATE, DELETE, MERGE or overwrite) in the "
+            "source table '{}' at version {}: streaming reads only support appends. Run a full "
+            "refresh of '{}', or set TBLPROPERTIES ('skipChangeCommits' = 'true') on it to skip "
+            "such commits",
+            s.display_name, v, target_.definition.name));
+      }
+      for (auto& a : actions) {
+        if (auto* add = std::get_if<delta::AddFile>(&a); add && add->data_change) {
+          adds.push_back(std::move(*add));
+        }
+      }
+    }
+    return adds;
+  }
+
+  Status RegisterFiles(const FlowSource& s, const BatchPlan* plan, bool dry) {
+    ASSIGN_OR_RETURN(auto options, FileOptions(s));
+    std::vector<ingest::SourceFile> files;
+    std::optional<ingest::SourceSchema> schema;
+    if (s.streaming && !dry) {
+      auto it = plan->sources.find(SourceKey(s));
+      if (it == plan->sources.end()) return Status::Internal("file source not planned");
+      for (const auto& f : it->second.files) {
+        files.push_back(ingest::SourceFile{f.path, f.size, f.modification_time});
+      }
+      ASSIGN_OR_RETURN(schema, ingest::SourceSchema::FromJson(it->second.schema_json));
+    } else {
+      ASSIGN_OR_RETURN(files, ingest::ListSourceFiles(options));
+      ASSIGN_OR_RETURN(auto inferred, ingest::InferSchema(conn_, options, files, std::nullopt));
+      schema = std::move(inferred.schema);
+      if (dry) files.clear();
+    }
+    std::string view = QuoteIdentifier(s.placeholder);
+    std::string rows;  // a relation with every column, _metadata included
+    if (files.empty()) {
+      rows = "SELECT ";
+      for (const auto& c : schema->columns) {
+        rows += fmt::format("NULL::{} AS {}, ", c.type, QuoteIdentifier(c.name));
+      }
+      if (!options.rescued_data_column.empty()) {
+        rows += fmt::format("NULL::VARCHAR AS {}, ", QuoteIdentifier(options.rescued_data_column));
+      }
+      rows += fmt::format(
+          "NULL::STRUCT(file_path VARCHAR, file_name VARCHAR, file_size BIGINT, file_block_start "
+          "BIGINT, file_block_length BIGINT, file_modification_time TIMESTAMPTZ) AS {} LIMIT 0",
+          QuoteIdentifier(ingest::kMetadataColumn));
+    } else {
+      ASSIGN_OR_RETURN(auto query, ingest::BuildReadQuery(conn_, options, *schema, files));
+      if (query.malformed_rows_sql.empty() && query.malformed_records_sql.empty()) {
+        rows = query.sql;  // Parquet: read straight from the files
+        if (!query.cleanup_sql.empty()) RETURN_NOT_OK(conn_.Execute(query.cleanup_sql));
+      } else {
+        std::string table = s.placeholder + "__rows";
+        ASSIGN_OR_RETURN(auto summary,
+                         ingest::ReadIntoTable(conn_, options, *schema, files, table));
+        malformed_dropped_ += summary.malformed_dropped;
+        rows = "SELECT * FROM " + QuoteIdentifier(table);
+      }
+    }
+    if (!flow_.reads_metadata) {
+      rows = fmt::format("SELECT * EXCLUDE ({}) FROM ({})",
+                         QuoteIdentifier(ingest::kMetadataColumn), rows);
+    }
+    return conn_.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", view, rows));
+  }
+
+  // The options of a file source, with a relative path taken from the spec's folder.
+  Result<ingest::FileSourceOptions> FileOptions(const FlowSource& s) {
+    ASSIGN_OR_RETURN(auto options,
+                     ingest::ParseReadFilesArguments(s.arguments, s.legacy_cloud_files));
+    std::string path = options.path;
+    if (path.starts_with("file:")) path = path.substr(path.starts_with("file://") ? 7 : 5);
+    if (!path.empty() && path[0] != '/') {
+      options.path = (std::filesystem::path(ctx_.root_dir) / path).lexically_normal().string();
+    }
+    return options;
+  }
+
+  int64_t malformed_dropped() const { return malformed_dropped_; }
+
+  // --- Planning -------------------------------------------------------------------------------
+
+  // The next batch of a streaming flow, or nullopt when no source has anything new.
+  Result<std::optional<BatchPlan>> PlanBatch(const std::map<std::string, SourceHistory>& history,
+                                             int64_t batch, int64_t* new_files) {
+    std::map<std::string, const FlowSource*> sources;
+    CollectStreamingSources(*ctx_.graph, flow_, sources);
+    BatchPlan plan;
+    plan.batch = batch;
+    bool any_new = false;
+    for (const auto& [key, s] : sources) {
+      auto h = history.find(key);
+      SourceProgress p;
+      if (s->kind == FlowSource::Kind::kFiles) {
+        p.is_files = true;
+        ASSIGN_OR_RETURN(auto options, FileOptions(*s));
+        ASSIGN_OR_RETURN(auto listing, ingest::ListSourceFiles(options));
+        std::vector<ingest::SourceFile> fresh;
+        for (auto& f : listing) {
+          if (h == history.end() || !h->second.planned_files.count(f.path)) {
+            fresh.push_back(std::move(f));
+          }
+        }
+        std::optional<ingest::SourceSchema> previous;
+        if (h != history.end() && !h->second.schema_json.empty()) {
+          ASSIGN_OR_RETURN(previous, ingest::SourceSchema::FromJson(h->second.schema_json));
+        }
+        if (!fresh.empty()) {
+          ASSIGN_OR_RETURN(auto inferred, ingest::InferSchema(conn_, options, fresh, previous));
+          p.schema_json = inferred.schema.ToJson();
+          any_new = true;
+          *new_files += static_cast<int64_t>(fresh.size());
+        } else if (previous) {
+          p.schema_json = previous->ToJson();
+        }
+        for (const auto& f : fresh) p.files.push_back({f.path, f.size, f.modification_time});
+      } else {
+        ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, s->table_folder));
+        std::optional<int64_t> last;
+        if (h != history.end()) last = h->second.end_version;
+        if (snapshot == nullptr) {
+          p.end_version = last.value_or(-1);
+          p.start_version = p.end_version;
+        } else if (!last) {
+          p.initial_snapshot = true;
+          p.end_version = snapshot->version();
+          if (!snapshot->files().empty()) any_new = true;
+          else p.end_version = -1;  // nothing to read yet: start from the beginning next time
+        } else {
+          p.start_version = *last;
+          p.end_version = std::max(*last, snapshot->version());
+          if (p.end_version > *last) {
+            ASSIGN_OR_RETURN(auto adds, AddedFiles(*s, *last, p.end_version));
+            if (!adds.empty()) any_new = true;
+          }
+        }
+      }
+      plan.sources[key] = std::move(p);
+    }
+    if (!any_new) return std::optional<BatchPlan>();
+    return std::optional<BatchPlan>(std::move(plan));
+  }
+
+  // --- Execution ------------------------------------------------------------------------------
+
+  // Runs the flow's query into the TEMP table `batch_table` with one boolean column per
+  // expectation, then applies the expectations and writes. `txn` makes the writes idempotent.
+  Result<FlowMetrics> ExecuteAndWrite(const std::optional<std::pair<std::string, int64_t>>& txn,
+                                      bool overwrite) {
+    FlowMetrics m;
+    const auto& expectations = target_.definition.expectations;
+    std::string batch_table = "__medallion_batch";
+    // The query, projected onto declared columns (when the dataset declares any).
+    std::string query = flow_.sql;
+    bool drop_metadata = false;
+    if (!target_.definition.columns.empty()) {
+      std::string select;
+      for (const auto& c : target_.definition.columns) {
+        ASSIGN_OR_RETURN(std::string type, engine::TranslateSparkType(c.type));
+        select += fmt::format("{}CAST({} AS {}) AS {}", select.empty() ? "" : ", ",
+                              QuoteIdentifier(c.name), type, QuoteIdentifier(c.name));
+      }
+      query = fmt::format("SELECT {} FROM ({}) AS __q", select, query);
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
+                                            QuoteIdentifier(batch_table), query)));
+    // Columns of the batch (to detect the _metadata struct and _rescued_data).
+    ASSIGN_OR_RETURN(auto described,
+                     conn_.Query(fmt::format("DESCRIBE {}", QuoteIdentifier(batch_table))));
+    std::vector<std::string> columns;
+    for (size_t r = 0; r < described.row_count(); ++r) {
+      ASSIGN_OR_RETURN(std::string name, described.GetString(0, r));
+      columns.push_back(name);
+    }
+    bool has_rescued = false;
+    for (const auto& c : columns) {
+      if (c == "_rescued_data") has_rescued = true;
+      if (c == ingest::kMetadataColumn && flow_.reads_metadata && !flow_.selects_metadata) {
+        drop_metadata = true;  // `_metadata` came from `*`; Databricks hides it from `*`
+      }
+    }
+    std::string data_columns = "*";
+    if (drop_metadata) {
+      data_columns = fmt::format("* EXCLUDE ({})", QuoteIdentifier(ingest::kMetadataColumn));
+    }
+
+    // Expectation outcomes: one boolean per expectation (true = failed).
+    std::string failed_exprs;
+    std::vector<std::string> failed_columns;
+    for (size_t i = 0; i < expectations.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string condition,
+                       engine::TranslateSparkSql(expectations[i].condition));
+      std::string column = fmt::format("__medallion_failed_{}", i);
+      failed_columns.push_back(column);
+      failed_exprs += fmt::format(", (({}) IS NOT DISTINCT FROM false) AS {}", condition,
+                                  QuoteIdentifier(column));
+    }
+    std::string checked = fmt::format("__medallion_checked");
+    {
+      auto created = conn_.Execute(fmt::format(
+          "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}{} FROM {}", QuoteIdentifier(checked),
+          data_columns, failed_exprs, QuoteIdentifier(batch_table)));
+      if (!created.ok()) {
+        return created.WithContext(fmt::format("expectations of '{}'", target_.definition.name));
+      }
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(batch_table))));
+
+    // Counts in one pass.
+    auto any_of = [&](Expectation::Action action) {
+      std::string expr;
+      for (size_t i = 0; i < expectations.size(); ++i) {
+        if (expectations[i].action != action) continue;
+        expr += (expr.empty() ? "" : " OR ") + QuoteIdentifier(failed_columns[i]);
+      }
+      return expr.empty() ? std::string("false") : expr;
+    };
+    std::string quarantined = any_of(Expectation::Action::kQuarantine);
+    std::string dropped = fmt::format("({}) AND NOT ({})", any_of(Expectation::Action::kDrop),
+                                      quarantined);
+    std::string kept = fmt::format("NOT ({}) AND NOT ({})", any_of(Expectation::Action::kDrop),
+                                   quarantined);
+    std::string counts = fmt::format("SELECT count(*), count_if({}), count_if({}), {}", dropped,
+                                     quarantined,
+                                     has_rescued ? "count_if(_rescued_data IS NOT NULL)" : "0");
+    for (const auto& c : failed_columns) counts += fmt::format(", count_if({})", QuoteIdentifier(c));
+    counts += " FROM " + QuoteIdentifier(checked);
+    ASSIGN_OR_RETURN(auto count_result, conn_.Query(counts));
+    ASSIGN_OR_RETURN(m.num_input_rows, count_result.GetInt64(0, 0));
+    ASSIGN_OR_RETURN(m.num_dropped_rows, count_result.GetInt64(1, 0));
+    ASSIGN_OR_RETURN(m.num_quarantined_rows, count_result.GetInt64(2, 0));
+    ASSIGN_OR_RETURN(m.num_rescued_rows, count_result.GetInt64(3, 0));
+    for (size_t i = 0; i < expectations.size(); ++i) {
+      ASSIGN_OR_RETURN(int64_t failed, count_result.GetInt64(4 + i, 0));
+      m.expectations.push_back({expectations[i].name, target_.definition.name,
+                                m.num_input_rows - failed, failed});
+    }
+    // FAIL UPDATE: stop before writing anything, naming the expectation and one failing row.
+    for (size_t i = 0; i < expectations.size(); ++i) {
+      if (expectations[i].action != Expectation::Action::kFail || m.expectations[i].failed_records == 0) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(auto sample, conn_.Query(fmt::format(
+                                        "SELECT to_json(t)::VARCHAR FROM (SELECT {} FROM {} WHERE "
+                                        "{} LIMIT 1) AS t",
+                                        "COLUMNS(c -> NOT starts_with(c, '__medallion_failed_'))",
+                                        QuoteIdentifier(checked),
+                                        QuoteIdentifier(failed_columns[i]))));
+      std::string row = sample.row_count() > 0 ? sample.GetText(0, 0) : "";
+      return Status::InvalidArgument(fmt::format(
+          "expectation '{}' on '{}' failed ({} of {} rows violate `{}`, ON VIOLATION FAIL "
+          "UPDATE): nothing was written. A failing row: {}",
+          expectations[i].name, target_.definition.name, m.expectations[i].failed_records,
+          m.num_input_rows, expectations[i].condition, row));
+    }
+    // NOT NULL columns.
+    for (const auto& c : target_.definition.columns) {
+      if (!c.not_null) continue;
+      ASSIGN_OR_RETURN(auto nulls, conn_.Query(fmt::format("SELECT count_if({} IS NULL) FROM {}",
+                                                           QuoteIdentifier(c.name),
+                                                           QuoteIdentifier(checked))));
+      ASSIGN_OR_RETURN(int64_t n, nulls.GetInt64(0, 0));
+      if (n > 0) {
+        return Status::InvalidArgument(fmt::format(
+            "NOT NULL constraint violated for column: {} ({} rows of '{}'): nothing was written",
+            c.name, n, target_.definition.name));
+      }
+    }
+
+    std::string exclude_failed = failed_columns.empty()
+                                     ? std::string("*")
+                                     : std::string("COLUMNS(c -> NOT starts_with(c, '__medallion_failed_'))");
+    // Quarantine first (see the header: a retry skips what was committed).
+    bool has_quarantine = std::any_of(expectations.begin(), expectations.end(), [](const auto& e) {
+      return e.action == Expectation::Action::kQuarantine;
+    });
+    if (has_quarantine && (m.num_quarantined_rows > 0 || overwrite)) {
+      std::string names = "list_filter([";
+      for (size_t i = 0; i < expectations.size(); ++i) {
+        names += fmt::format("{}CASE WHEN {} THEN {} END", i == 0 ? "" : ", ",
+                             QuoteIdentifier(failed_columns[i]), QuoteString(expectations[i].name));
+      }
+      names += "], x -> x IS NOT NULL)";
+      std::string sql = fmt::format(
+          "SELECT {}, {} AS {}, now() AS _quarantined_at FROM {} WHERE {}", exclude_failed, names,
+          QuoteIdentifier(kFailedExpectationsColumn), QuoteIdentifier(checked), quarantined);
+      RETURN_NOT_OK(Write(sql, target_.table_folder + std::string(kQuarantineSuffix), txn,
+                          overwrite)
+                        .status());
+    }
+    std::string sql = fmt::format("SELECT {} FROM {} WHERE {}", exclude_failed,
+                                  QuoteIdentifier(checked), kept);
+    ASSIGN_OR_RETURN(auto written, Write(sql, target_.table_folder, txn, overwrite));
+    m.num_output_rows = written.num_inserted_rows;
+    m.table_version = written.version;
+    RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(checked))));
+    return m;
+  }
+
+  // Appends (or, for a new or empty table and for overwrite, replaces with schema) the rows.
+  Result<engine::WriteResult> Write(const std::string& sql, const std::string& folder,
+                                    const std::optional<std::pair<std::string, int64_t>>& txn,
+                                    bool overwrite) {
+    ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, folder));
+    engine::WriteOptions options;
+    options.txn = txn;
+    options.partition_by = target_.definition.partition_by;
+    options.table_properties = target_.definition.table_properties;
+    options.table_properties.erase("skipChangeCommits");
+    if (overwrite || snapshot == nullptr || snapshot->files().empty()) {
+      options.mode = engine::WriteOptions::Mode::kOverwrite;
+      options.overwrite_schema = true;
+      options.operation = target_.definition.kind == DatasetKind::kMaterializedView
+                              ? "CREATE OR REPLACE MATERIALIZED VIEW"
+                              : "STREAMING UPDATE";
+    } else {
+      options.mode = engine::WriteOptions::Mode::kAppend;
+      options.merge_schema = true;
+      options.operation = "STREAMING UPDATE";
+    }
+    return engine::WriteDelta(conn_, sql, *ctx_.lakehouse, folder, *ctx_.parquet, options);
+  }
+
+ private:
+  const UpdateContext& ctx_;
+  const Flow& flow_;
+  const Dataset& target_;
+  engine::Connection& conn_;
+  int64_t malformed_dropped_ = 0;
+};
+
+}  // namespace
+
+Result<FlowMetrics> FlowExecutor::Run() {
+  if (flow_.kind == FlowDefinition::Kind::kAutoCdc) {
+    return Status::NotSupported(fmt::format(
+        "{}:{}: flow '{}': AUTO CDC / APPLY CHANGES flows are not supported yet",
+        flow_.location.file, flow_.location.line, flow_.name));
+  }
+  ASSIGN_OR_RETURN(auto conn, ctx_.database->Connect());
+  RETURN_NOT_OK(conn->Execute("SET TimeZone = 'UTC'"));
+  RETURN_NOT_OK(engine::RegisterSparkFunctions(*conn));
+  FlowRun run(ctx_, flow_, target_, *conn);
+
+  if (target_.definition.kind == DatasetKind::kMaterializedView) {
+    // Skip when the definition and every input are as at the last refresh.
+    json inputs = json::object();
+    std::function<Status(const Flow&)> collect = [&](const Flow& f) -> Status {
+      for (const FlowSource& s : f.sources) {
+        if (s.kind == FlowSource::Kind::kFiles) {
+          ASSIGN_OR_RETURN(auto options, run.FileOptions(s));
+          ASSIGN_OR_RETURN(auto files, ingest::ListSourceFiles(options));
+          int64_t bytes = 0, newest = 0;
+          for (const auto& file : files) {
+            bytes += file.size;
+            newest = std::max(newest, file.modification_time);
+          }
+          inputs[SourceKey(s)] = fmt::format("{}/{}/{}", files.size(), bytes, newest);
+        } else if (s.kind == FlowSource::Kind::kDataset &&
+                   !ctx_.graph->datasets()[*s.dataset].is_table()) {
+          if (const Flow* view = ViewFlow(*ctx_.graph, *s.dataset)) RETURN_NOT_OK(collect(*view));
+        } else {
+          ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, s.table_folder));
+          inputs[SourceKey(s)] = snapshot ? snapshot->version() : -1;
+        }
+      }
+      return Status::OK();
+    };
+    RETURN_NOT_OK(collect(flow_));
+    json record = {{"definition", DefinitionHash(flow_, target_)}, {"inputs", inputs}};
+    std::string state_key = fmt::format("flows/{}/refresh.json", flow_.name);
+    ASSIGN_OR_RETURN(auto target_snapshot, LatestSnapshot(ctx_, target_.table_folder));
+    if (target_snapshot != nullptr) {
+      auto previous = ctx_.state->Read(state_key);
+      if (previous.ok() && json::parse(*previous, nullptr, false) == record) {
+        FlowMetrics m;
+        m.outcome = FlowMetrics::Outcome::kUpToDate;
+        m.table_version = target_snapshot->version();
+        m.detail = "inputs unchanged";
+        return m;
+      }
+    }
+    RETURN_NOT_OK(run.RegisterSources(flow_, nullptr, nullptr));
+    ASSIGN_OR_RETURN(FlowMetrics m, run.ExecuteAndWrite(std::nullopt, /*overwrite=*/true));
+    RETURN_NOT_OK(ctx_.state->Write(state_key, record.dump()));
+    m.detail = "recomputed";
+    return m;
+  }
+
+  // A streaming table flow: find the epoch and the committed batch.
+  ASSIGN_OR_RETURN(auto target_snapshot, LatestSnapshot(ctx_, target_.table_folder));
+  int64_t epoch = 0;
+  int64_t committed = -1;
+  std::string app_id;
+  auto app_for = [&](int64_t e) {
+    return fmt::format("medallion:{}:{}:{}", ctx_.pipeline_name, flow_.name, e);
+  };
+  if (target_snapshot != nullptr) {
+    epoch = target_snapshot->TxnVersion(ResetAppId(ctx_.pipeline_name)).value_or(0);
+    committed = target_snapshot->TxnVersion(app_for(epoch)).value_or(-1);
+  }
+  app_id = app_for(epoch);
+  FlowProgressLog log(*ctx_.state, fmt::format("flows/{}/epoch-{}", flow_.name, epoch));
+  ASSIGN_OR_RETURN(auto plans, log.ReadAll());
+
+  std::optional<BatchPlan> plan;
+  int64_t new_files = 0;
+  if (!plans.empty() && plans.back().batch > committed) {
+    plan = plans.back();  // planned, not committed: run it again, exactly
+    for (const auto& [key, s] : plan->sources) new_files += static_cast<int64_t>(s.files.size());
+  } else if (flow_.once) {
+    if (committed >= 0) {
+      FlowMetrics m;
+      m.outcome = FlowMetrics::Outcome::kUpToDate;
+      m.detail = "ONCE flow already ran";
+      return m;
+    }
+    plan = BatchPlan{0, {}};
+    RETURN_NOT_OK(log.Write(*plan));
+  } else {
+    ASSIGN_OR_RETURN(plan, run.PlanBatch(SummarizeProgress(plans), plans.empty() ? 0 : plans.back().batch + 1,
+                                         &new_files));
+    if (!plan) {
+      FlowMetrics m;
+      m.outcome = FlowMetrics::Outcome::kUpToDate;
+      m.detail = "no new data";
+      return m;
+    }
+    RETURN_NOT_OK(log.Write(*plan));
+  }
+  RETURN_NOT_OK(run.RegisterSources(flow_, &*plan, nullptr));
+  ASSIGN_OR_RETURN(FlowMetrics m,
+                   run.ExecuteAndWrite(std::make_pair(app_id, plan->batch), /*overwrite=*/false));
+  m.batch = plan->batch;
+  m.num_input_files = new_files;
+  m.num_malformed_dropped = run.malformed_dropped();
+  m.detail = new_files > 0 ? fmt::format("{} new file{}", new_files, new_files == 1 ? "" : "s")
+                           : std::string();
+  return m;
+}
+
+Status FlowExecutor::Bind(engine::Connection& conn, const std::map<size_t, std::string>& dry_tables,
+                          const std::string& dry_table) {
+  FlowRun run(ctx_, flow_, target_, conn);
+  RETURN_NOT_OK(run.RegisterSources(flow_, nullptr, &dry_tables));
+  std::string query = flow_.sql;
+  RETURN_NOT_OK(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM ({}) LIMIT 0",
+                                         QuoteIdentifier(dry_table), query)));
+  for (const auto& e : target_.definition.expectations) {
+    ASSIGN_OR_RETURN(std::string condition, engine::TranslateSparkSql(e.condition));
+    auto bound = conn.Execute(
+        fmt::format("SELECT ({}) FROM {} LIMIT 0", condition, QuoteIdentifier(dry_table)));
+    if (!bound.ok()) return bound.WithContext(fmt::format("expectation '{}'", e.name));
+  }
+  return Status::OK();
+}
+
+}  // namespace medallion::pipeline

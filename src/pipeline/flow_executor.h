@@ -1,0 +1,118 @@
+// Running one flow of a pipeline update (../shared/DESIGN.md, "One pipeline run", step 3).
+//
+// An append flow into a streaming table processes one batch per update:
+//   1. the target table's epoch E (the version of its txn appId "medallion:<pipeline>:reset",
+//      raised by each full refresh; 0 when absent) and the flow's committed batch (the version of
+//      its txn appId "medallion:<pipeline>:<flow>:<E>") are read from the target's snapshot;
+//   2. a batch planned but not committed (pipeline/flow_progress.h) is run again with the same
+//      plan; otherwise a new batch is planned: for a file source the files not planned before
+//      (Auto Loader's exactly-once file discovery; ingest/file_source.h infers and evolves the
+//      schema), for a Delta source the commits after the last version read (the first batch reads
+//      the whole snapshot). No new input: nothing runs ("no new data"). A ONCE flow plans one batch
+//      per epoch;
+//   3. the query runs over views of exactly those inputs; batch reads (no STREAM) see the latest
+//      snapshot of their table;
+//   4. expectations are evaluated on every output row: a row fails an expectation when its
+//      condition is false (NULL passes, as in a SQL CHECK constraint). FAIL UPDATE with a failing
+//      row fails the flow and commits nothing; rows failing a QUARANTINE expectation go to
+//      `<table>_quarantine` with `_failed_expectations` (every expectation the row failed) and
+//      `_quarantined_at`; rows failing a DROP ROW expectation (and no QUARANTINE one) are dropped;
+//      the rest are written. Rows read = written + dropped + quarantined;
+//   5. the quarantined rows, then the written rows, are committed, each commit carrying the txn
+//      (appId, batch): a retry after a crash between them skips what was committed.
+// A Delta source commit that removes data (UPDATE, DELETE, MERGE, overwrite) fails the flow, as
+// Spark's Delta streaming source does, unless the table property `skipChangeCommits` is set on the
+// reading dataset (TBLPROPERTIES ('skipChangeCommits' = 'true')): then such commits are skipped.
+//
+// A materialized view is recomputed from its inputs and overwrites its table (schema included),
+// unless none of its inputs changed since its last refresh and its definition is the same (the
+// state file <state>/flows/<flow>/refresh.json records input versions and a definition hash).
+//
+// Thread-safety: a FlowExecutor runs one flow on its own Connection; many run in parallel on one
+// Database. Flows writing the same table must not run at once (the update orders them).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "delta/parquet_handler.h"
+#include "engine/database.h"
+#include "pipeline/dataflow_graph.h"
+#include "pipeline/event_log.h"
+#include "storage/object_store.h"
+
+namespace medallion::pipeline {
+
+// Shared by every flow of one update; borrowed, outlives the flows.
+struct UpdateContext {
+  std::string pipeline_name;
+  std::string root_dir;  // the spec's folder: relative read_files paths start here
+  const DataflowGraph* graph = nullptr;
+  engine::Database* database = nullptr;
+  storage::ObjectStore* lakehouse = nullptr;  // tables, rooted at the lakehouse folder
+  std::string lakehouse_path;                 // its absolute local path
+  storage::ObjectStore* state = nullptr;      // the pipeline state folder
+  delta::ParquetHandler* parquet = nullptr;
+  EventLog* event_log = nullptr;
+};
+
+struct ExpectationMetrics {
+  std::string name;
+  std::string dataset;
+  int64_t passed_records = 0;
+  int64_t failed_records = 0;
+};
+
+struct FlowMetrics {
+  enum class Outcome {
+    kCompleted,  // a batch was committed (possibly of 0 rows)
+    kUpToDate,   // nothing new to read (streaming) or inputs unchanged (materialized view)
+  };
+  Outcome outcome = Outcome::kCompleted;
+  int64_t batch = -1;           // streaming flows: the batch committed
+  int64_t table_version = -1;   // the target's version after the commit
+  int64_t num_input_files = 0;  // new files read (file sources)
+  int64_t num_input_rows = 0;   // rows the query produced
+  int64_t num_output_rows = 0;  // rows written to the target
+  int64_t num_dropped_rows = 0;
+  int64_t num_quarantined_rows = 0;
+  int64_t num_rescued_rows = 0;  // rows with a non-NULL _rescued_data
+  // Malformed records of file sources that are not rows (no rescued data column, or
+  // mode DROPMALFORMED); ingest/file_source.h lists them. Counted, never silently lost.
+  int64_t num_malformed_dropped = 0;
+  std::vector<ExpectationMetrics> expectations;
+  std::string detail;  // e.g. "3 new files", "inputs unchanged"
+};
+
+// The txn appId that records a table's epoch (raised by each full refresh).
+std::string ResetAppId(const std::string& pipeline_name);
+
+class FlowExecutor {
+ public:
+  FlowExecutor(const UpdateContext& context, size_t flow);
+
+  // Runs the flow once, as the header comment describes.
+  // Errors: InvalidArgument for query errors (DuckDB's message) and failed FAIL UPDATE
+  // expectations (naming the expectation and a failing row); the store's IOError; Conflict when a
+  // concurrent writer changed the target; NotSupported for AUTO CDC flows (not implemented yet).
+  Result<FlowMetrics> Run();
+
+  // Binds the flow's query over empty inputs of the right schemas and creates the empty TEMP
+  // table `dry_table` with its output schema, for `medallion dry-run`. `dry_tables` maps each
+  // dataset already bound to its TEMP table. Reads no data (file sources read a sample of their
+  // files to infer a schema, as a run would).
+  Status Bind(engine::Connection& conn, const std::map<size_t, std::string>& dry_tables,
+              const std::string& dry_table);
+
+ private:
+  const UpdateContext& ctx_;
+  const Flow& flow_;
+  const Dataset& target_;
+};
+
+}  // namespace medallion::pipeline

@@ -1,0 +1,307 @@
+// End-to-end runs of declarative pipelines: files -> bronze streaming tables -> silver with every
+// expectation kind -> gold materialized views, plus append flows and a ONCE flow; incremental
+// second runs; full refresh; failures and their downstream; the event log.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/session.h"
+#include "pipeline/pipeline_update.h"
+#include "storage/test_util.h"
+
+namespace medallion::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+class PipelineRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = folder_.path();
+    WriteFile(root_ / "spark-pipeline.yml",
+              "name: shop\n"
+              "libraries:\n"
+              "  - glob:\n"
+              "      include: transformations/**\n"
+              "configuration:\n"
+              "  landing: landing\n");
+    WriteFile(root_ / "transformations" / "bronze.sql", R"(
+CREATE OR REFRESH STREAMING TABLE bronze_orders
+AS SELECT *, _metadata.file_name AS source_file
+FROM STREAM read_files('${landing}/orders', format => 'csv', header => true);
+
+CREATE OR REFRESH STREAMING TABLE bronze_returns
+AS SELECT * FROM STREAM read_files('${landing}/returns', format => 'json');
+)");
+    WriteFile(root_ / "transformations" / "silver.sql", R"(
+CREATE OR REFRESH STREAMING TABLE silver_orders (
+  CONSTRAINT has_id EXPECT (order_id IS NOT NULL) ON VIOLATION DROP ROW,
+  CONSTRAINT positive EXPECT (amount > 0) ON VIOLATION QUARANTINE,
+  CONSTRAINT known_status EXPECT (status IN ('placed', 'shipped')),
+  CONSTRAINT sane EXPECT (amount < 1000000) ON VIOLATION FAIL UPDATE
+)
+AS SELECT CAST(order_id AS BIGINT) AS order_id, CAST(amount AS DOUBLE) AS amount,
+          lower(status) AS status
+FROM STREAM(LIVE.bronze_orders);
+
+-- Two append flows and a ONCE backfill into one streaming table.
+CREATE OR REFRESH STREAMING TABLE events;
+CREATE FLOW orders_to_events AS INSERT INTO events BY NAME
+  SELECT CAST(order_id AS BIGINT) AS id, 'order' AS kind FROM STREAM(bronze_orders);
+CREATE FLOW returns_to_events AS INSERT INTO events BY NAME
+  SELECT CAST(order_id AS BIGINT) AS id, 'return' AS kind FROM STREAM bronze_returns;
+CREATE FLOW backfill AS INSERT ONCE INTO events BY NAME
+  SELECT CAST(-1 AS BIGINT) AS id, 'backfill' AS kind;
+)");
+    WriteFile(root_ / "transformations" / "gold.sql", R"(
+CREATE OR REFRESH MATERIALIZED VIEW gold_status
+AS SELECT status, count(*) AS orders, sum(amount) AS amount
+FROM silver_orders GROUP BY status;
+
+CREATE TEMPORARY VIEW returned AS SELECT DISTINCT order_id FROM bronze_returns;
+
+CREATE OR REFRESH MATERIALIZED VIEW gold_kept
+AS SELECT count(*) AS orders FROM silver_orders
+WHERE order_id NOT IN (SELECT CAST(order_id AS BIGINT) FROM returned);
+)");
+    WriteFile(root_ / "landing" / "orders" / "day1.csv",
+              "order_id,amount,status\n1,10.5,placed\n2,-3,placed\n,7,placed\n3,20,Shipped\n"
+              "4,5,lost\n");
+    WriteFile(root_ / "landing" / "returns" / "r1.json", "{\"order_id\": 3}\n");
+  }
+
+  Result<UpdateResult> RunOnce(UpdateOptions options = {}) {
+    ASSIGN_OR_RETURN(auto p, Pipeline::Load(root_ / "spark-pipeline.yml"));
+    return p->Run(options);
+  }
+
+  // One query's rows as text, "a|b" per row, in the query's order.
+  std::vector<std::string> Rows(const std::string& sql) {
+    auto session = engine::Session::Open();
+    EXPECT_TRUE(session.ok());
+    auto result = (*session)->Query(sql);
+    EXPECT_TRUE(result.ok()) << result.status().ToString() << "\n" << sql;
+    std::vector<std::string> rows;
+    if (!result.ok()) return rows;
+    for (size_t r = 0; r < result->row_count(); ++r) {
+      std::string row;
+      for (size_t c = 0; c < result->column_count(); ++c) {
+        row += (c ? "|" : "") + result->GetText(c, r);
+      }
+      rows.push_back(row);
+    }
+    return rows;
+  }
+  std::string Table(const std::string& name) {
+    return "delta.`" + (root_ / "lakehouse" / "default" / name).string() + "`";
+  }
+  const FlowReport* Find(const UpdateResult& result, const std::string& flow) {
+    for (const auto& f : result.flows) {
+      if (f.flow_name == flow) return &f;
+    }
+    return nullptr;
+  }
+
+  storage::TempFolder folder_;
+  fs::path root_;
+};
+
+TEST_F(PipelineRunTest, FirstRunBuildsEveryLayer) {
+  ASSERT_OK_AND_ASSIGN(auto result, RunOnce());
+  for (const auto& f : result.flows) {
+    EXPECT_EQ(f.state, FlowReport::State::kCompleted) << f.flow_name << ": " << f.error.ToString();
+  }
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(Rows("SELECT count(*), min(source_file) FROM " + Table("bronze_orders")),
+            std::vector<std::string>{"5|day1.csv"});
+  // _metadata came from `*`'s source but is not a column.
+  EXPECT_EQ(Rows("SELECT count(*) FROM (DESCRIBE " + Table("bronze_orders") +
+                 ") WHERE column_name = '_metadata'"),
+            std::vector<std::string>{"0"});
+  // silver: the row without id dropped, the negative amount quarantined, 'lost' kept (warn).
+  EXPECT_EQ(Rows("SELECT order_id, amount, status FROM " + Table("silver_orders") +
+                 " ORDER BY order_id"),
+            (std::vector<std::string>{"1|10.5|placed", "3|20.0|shipped", "4|5.0|lost"}));
+  EXPECT_EQ(Rows("SELECT order_id, _failed_expectations FROM " + Table("silver_orders_quarantine")),
+            std::vector<std::string>{"2|[positive]"});
+  const FlowReport* silver = Find(result, "silver_orders");
+  ASSERT_NE(silver, nullptr);
+  EXPECT_EQ(silver->metrics.num_input_rows, 5);
+  EXPECT_EQ(silver->metrics.num_output_rows, 3);
+  EXPECT_EQ(silver->metrics.num_dropped_rows, 1);
+  EXPECT_EQ(silver->metrics.num_quarantined_rows, 1);
+  EXPECT_EQ(silver->metrics.num_input_rows, silver->metrics.num_output_rows +
+                                                silver->metrics.num_dropped_rows +
+                                                silver->metrics.num_quarantined_rows);
+  ASSERT_EQ(silver->metrics.expectations.size(), 4u);
+  EXPECT_EQ(silver->metrics.expectations[2].name, "known_status");
+  EXPECT_EQ(silver->metrics.expectations[2].failed_records, 1);  // 'lost' (NULL id row passes)
+  // gold
+  EXPECT_EQ(Rows("SELECT status, orders, amount FROM " + Table("gold_status") + " ORDER BY 1"),
+            (std::vector<std::string>{"lost|1|5.0", "placed|1|10.5", "shipped|1|20.0"}));
+  EXPECT_EQ(Rows("SELECT orders FROM " + Table("gold_kept")), std::vector<std::string>{"2"});
+  // append flows + ONCE
+  EXPECT_EQ(Rows("SELECT kind, count(*) FROM " + Table("events") + " GROUP BY 1 ORDER BY 1"),
+            (std::vector<std::string>{"backfill|1", "order|5", "return|1"}));
+}
+
+TEST_F(PipelineRunTest, SecondRunProcessesOnlyNewFiles) {
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  WriteFile(root_ / "landing" / "orders" / "day2.csv", "order_id,amount,status\n7,1,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
+  ASSERT_TRUE(second.ok());
+  const FlowReport* bronze = Find(second, "bronze_orders");
+  EXPECT_EQ(bronze->state, FlowReport::State::kCompleted);
+  EXPECT_EQ(bronze->metrics.num_input_files, 1);
+  EXPECT_EQ(bronze->metrics.num_output_rows, 1);
+  EXPECT_EQ(Find(second, "bronze_returns")->state, FlowReport::State::kUpToDate);
+  EXPECT_EQ(Find(second, "silver_orders")->metrics.num_output_rows, 1);
+  EXPECT_EQ(Find(second, "backfill")->state, FlowReport::State::kUpToDate);
+  EXPECT_EQ(Find(second, "gold_status")->state, FlowReport::State::kCompleted);
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + Table("bronze_orders")), std::vector<std::string>{"6"});
+  EXPECT_EQ(Rows("SELECT kind, count(*) FROM " + Table("events") + " GROUP BY 1 ORDER BY 1"),
+            (std::vector<std::string>{"backfill|1", "order|6", "return|1"}));
+
+  // Nothing new: everything is up to date, and no table gets a new version.
+  auto commits = [&](const std::string& table) {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(root_ / "lakehouse" / "default" / table / "_delta_log")) {
+      n += e.path().extension() == ".json" ? 1 : 0;
+    }
+    return n;
+  };
+  size_t gold_commits = commits("gold_status"), silver_commits = commits("silver_orders");
+  ASSERT_OK_AND_ASSIGN(auto third, RunOnce());
+  for (const auto& f : third.flows) {
+    EXPECT_EQ(f.state, FlowReport::State::kUpToDate) << f.flow_name;
+  }
+  EXPECT_EQ(commits("gold_status"), gold_commits);
+  EXPECT_EQ(commits("silver_orders"), silver_commits);
+}
+
+TEST_F(PipelineRunTest, FullRefreshReprocessesAndRerunsOnceFlows) {
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  UpdateOptions options;
+  options.full_refresh = {"events"};
+  ASSERT_OK_AND_ASSIGN(auto refreshed, RunOnce(options));
+  ASSERT_TRUE(refreshed.ok());
+  EXPECT_EQ(Find(refreshed, "bronze_orders")->state, FlowReport::State::kExcluded);
+  EXPECT_EQ(Find(refreshed, "backfill")->state, FlowReport::State::kCompleted);
+  EXPECT_EQ(Rows("SELECT kind, count(*) FROM " + Table("events") + " GROUP BY 1 ORDER BY 1"),
+            (std::vector<std::string>{"backfill|1", "order|5", "return|1"}));
+}
+
+TEST_F(PipelineRunTest, ResetNotAllowedRefusesFullRefresh) {
+  WriteFile(root_ / "transformations" / "locked.sql",
+            "CREATE MATERIALIZED VIEW locked TBLPROPERTIES ('pipelines.reset.allowed' = 'false') "
+            "AS SELECT 1 AS x;\n");
+  UpdateOptions options;
+  options.full_refresh_all = true;
+  auto result = RunOnce(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("pipelines.reset.allowed"), std::string::npos)
+      << result.status().ToString();
+}
+
+TEST_F(PipelineRunTest, FailUpdateCommitsNothingAndSkipsDownstreamOnly) {
+  WriteFile(root_ / "landing" / "orders" / "day1.csv",
+            "order_id,amount,status\n1,10,placed\n2,5000000,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto result, RunOnce());
+  EXPECT_FALSE(result.ok());
+  const FlowReport* silver = Find(result, "silver_orders");
+  EXPECT_EQ(silver->state, FlowReport::State::kFailed);
+  EXPECT_NE(silver->error.message().find("expectation 'sane'"), std::string::npos)
+      << silver->error.ToString();
+  EXPECT_EQ(Find(result, "gold_status")->state, FlowReport::State::kSkipped);
+  EXPECT_EQ(Find(result, "bronze_orders")->state, FlowReport::State::kCompleted);
+  EXPECT_EQ(Find(result, "orders_to_events")->state, FlowReport::State::kCompleted);
+  EXPECT_FALSE(fs::exists(root_ / "lakehouse" / "default" / "silver_orders" / "_delta_log" /
+                          "00000000000000000000.json"));
+}
+
+TEST_F(PipelineRunTest, EventLogHasDatabricksShape) {
+  ASSERT_OK_AND_ASSIGN(auto result, RunOnce());
+  ASSERT_TRUE(result.ok());
+  std::string log = "delta.`" + (root_ / "lakehouse" / "_pipelines" / "shop" / "event_log").string() + "`";
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + log + " WHERE event_type = 'create_update'"),
+            std::vector<std::string>{"1"});
+  EXPECT_EQ(Rows("SELECT CAST(json_extract(details, '$.flow_progress.metrics.num_output_rows') AS "
+                 "BIGINT), CAST(json_extract(details, '$.flow_progress.data_quality.dropped_records') "
+                 "AS BIGINT) FROM " +
+                 log +
+                 " WHERE event_type = 'flow_progress' AND origin.flow_name = 'silver_orders' AND "
+                 "json_extract_string(details, '$.flow_progress.status') = 'COMPLETED'"),
+            std::vector<std::string>{"3|1"});
+  EXPECT_EQ(Rows("SELECT json_extract_string(details, '$.flow_definition.output_dataset') FROM " +
+                 log + " WHERE event_type = 'flow_definition' AND origin.flow_name = 'backfill'"),
+            std::vector<std::string>{"events"});
+  EXPECT_EQ(Rows("SELECT json_extract_string(details, '$.update_progress.state') FROM " + log +
+                 " WHERE event_type = 'update_progress' ORDER BY sequence.control_plane_seq_no DESC "
+                 "LIMIT 1"),
+            std::vector<std::string>{"COMPLETED"});
+}
+
+TEST_F(PipelineRunTest, DryRunBindsEverythingAndWritesNothing) {
+  ASSERT_OK_AND_ASSIGN(auto p, Pipeline::Load(root_ / "spark-pipeline.yml"));
+  ASSERT_OK(p->DryRun());
+  EXPECT_FALSE(fs::exists(root_ / "lakehouse" / "default"));
+  WriteFile(root_ / "transformations" / "broken.sql",
+            "CREATE MATERIALIZED VIEW broken AS\nSELECT no_such_column FROM silver_orders;\n");
+  ASSERT_OK_AND_ASSIGN(auto broken, Pipeline::Load(root_ / "spark-pipeline.yml"));
+  Status s = broken->DryRun();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("broken.sql:1"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("no_such_column"), std::string::npos) << s.ToString();
+}
+
+TEST_F(PipelineRunTest, GraphErrorsNameFileAndLine) {
+  auto load_with = [&](const std::string& sql) {
+    WriteFile(root_ / "transformations" / "extra.sql", sql);
+    return Pipeline::Load(root_ / "spark-pipeline.yml").status();
+  };
+  Status cycle = load_with(
+      "CREATE MATERIALIZED VIEW a AS SELECT * FROM b;\nCREATE MATERIALIZED VIEW b AS SELECT * FROM a;\n");
+  EXPECT_NE(cycle.message().find("cycle"), std::string::npos) << cycle.ToString();
+  EXPECT_NE(cycle.message().find("a -> b -> a"), std::string::npos) << cycle.ToString();
+  Status unknown = load_with("\n\nCREATE MATERIALIZED VIEW c AS SELECT * FROM nowhere;\n");
+  EXPECT_NE(unknown.message().find("extra.sql:3"), std::string::npos) << unknown.ToString();
+  EXPECT_NE(unknown.message().find("'nowhere' not found"), std::string::npos) << unknown.ToString();
+  Status duplicate = load_with("CREATE MATERIALIZED VIEW gold_status AS SELECT 1 AS x;\n");
+  EXPECT_NE(duplicate.message().find("'gold_status' is already defined at"), std::string::npos)
+      << duplicate.ToString();
+  Status syntax = load_with("CREATE MATERIALIZED VIEW d AS SELEC 1;\n");
+  EXPECT_NE(syntax.message().find("extra.sql:1"), std::string::npos) << syntax.ToString();
+  Status batch_stream = load_with("CREATE STREAMING TABLE e AS SELECT * FROM silver_orders;\n");
+  EXPECT_NE(batch_stream.message().find("must read a streaming source"), std::string::npos)
+      << batch_stream.ToString();
+  Status stream_mv = load_with("CREATE STREAMING TABLE f AS SELECT * FROM STREAM(gold_status);\n");
+  EXPECT_NE(stream_mv.message().find("cannot stream from materialized view"), std::string::npos)
+      << stream_mv.ToString();
+}
+
+TEST_F(PipelineRunTest, StreamingReadFailsOnUpstreamRewriteUnlessSkipped) {
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  // A DELETE on bronze (e.g. a GDPR erasure) is a change commit.
+  auto session = engine::Session::Open();
+  ASSERT_TRUE(session.ok());
+  ASSERT_OK((*session)->Query("DELETE FROM " + Table("bronze_orders") + " WHERE order_id = 4").status());
+  WriteFile(root_ / "landing" / "orders" / "day2.csv", "order_id,amount,status\n8,1,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
+  const FlowReport* silver = Find(second, "silver_orders");
+  EXPECT_EQ(silver->state, FlowReport::State::kFailed);
+  EXPECT_NE(silver->error.message().find("detected a data update"), std::string::npos)
+      << silver->error.ToString();
+}
+
+}  // namespace
+}  // namespace medallion::pipeline

@@ -109,7 +109,7 @@ std::map<std::string, std::vector<std::string>> Tables(const fs::path& root) {
 
 TEST(PipelineCrashTest, KilledRunsThenRerunEqualCleanRuns) {
   storage::TempFolder folder;
-  fs::path clean = folder.path() / "clean";
+  fs::path clean = fs::path(folder.path()) / "clean";
   MakeProject(clean);
   Land(clean, 1);
   auto started = std::chrono::steady_clock::now();
@@ -126,7 +126,7 @@ TEST(PipelineCrashTest, KilledRunsThenRerunEqualCleanRuns) {
   std::mt19937 rng(20261121);
   std::uniform_int_distribution<int> when(0, static_cast<int>(run_time.count()));
   for (int trial = 0; trial < trials; ++trial) {
-    fs::path root = folder.path() / ("t" + std::to_string(trial));
+    fs::path root = fs::path(folder.path()) / ("t" + std::to_string(trial));
     MakeProject(root);
     for (int wave : {1, 2}) {
       Land(root, wave);

@@ -303,5 +303,62 @@ TEST_F(PipelineRunTest, StreamingReadFailsOnUpstreamRewriteUnlessSkipped) {
       << silver->error.ToString();
 }
 
+TEST_F(PipelineRunTest, SkipChangeCommitsReadsOnlyAppends) {
+  WriteFile(root_ / "transformations" / "silver.sql", R"(
+CREATE OR REFRESH STREAMING TABLE silver_orders TBLPROPERTIES ('skipChangeCommits' = 'true')
+AS SELECT CAST(order_id AS BIGINT) AS order_id FROM STREAM(bronze_orders);
+)");
+  fs::remove(root_ / "transformations" / "gold.sql");
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  auto session = engine::Session::Open();
+  ASSERT_TRUE(session.ok());
+  ASSERT_OK((*session)->Query("DELETE FROM " + Table("bronze_orders") + " WHERE order_id = 4").status());
+  WriteFile(root_ / "landing" / "orders" / "day2.csv", "order_id,amount,status\n8,1,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
+  ASSERT_TRUE(second.ok());
+  // The DELETE commit was skipped (order 4 stays in silver); the append after it was read.
+  EXPECT_EQ(Rows("SELECT count(*), count_if(order_id = 4), count_if(order_id = 8) FROM " +
+                 Table("silver_orders")),
+            std::vector<std::string>{"6|1|1"});
+}
+
+// Malformed and mistyped records are rescued or counted, and a new column mid-stream evolves the
+// table: nothing is lost silently.
+TEST_F(PipelineRunTest, BadInputIsRescuedCountedAndEvolved) {
+  WriteFile(root_ / "transformations" / "bronze.sql", R"(
+CREATE OR REFRESH STREAMING TABLE bronze_orders
+AS SELECT * FROM STREAM read_files('${landing}/orders', format => 'csv', header => true,
+                                   schemaHints => 'amount DOUBLE');
+CREATE OR REFRESH STREAMING TABLE bronze_returns
+AS SELECT * FROM STREAM read_files('${landing}/returns', format => 'json');
+)");
+  fs::remove(root_ / "transformations" / "silver.sql");
+  fs::remove(root_ / "transformations" / "gold.sql");
+  WriteFile(root_ / "landing" / "orders" / "day1.csv",
+            "order_id,amount,status\n1,10.5,placed\n2,abc,placed\n3,1,placed,EXTRA\n");
+  WriteFile(root_ / "landing" / "returns" / "r1.json", "{\"order_id\": 3}\n{not json\n");
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok()) << first.flows[0].error.ToString();
+  // 'abc' is not a DOUBLE: NULL, and kept in _rescued_data with the file path; the line with an
+  // extra field is a row whose _rescued_data holds the raw line.
+  EXPECT_EQ(Rows("SELECT order_id, amount, _rescued_data IS NOT NULL, "
+                 "coalesce(_rescued_data LIKE '%day1.csv%', false) FROM " + Table("bronze_orders") +
+                 " ORDER BY order_id NULLS LAST"),
+            (std::vector<std::string>{"1|10.5|false|false", "2|NULL|true|true",
+                                      "NULL|NULL|true|true"}));
+  EXPECT_EQ(Find(first, "bronze_orders")->metrics.num_rescued_rows, 2);
+  EXPECT_EQ(Rows("SELECT count(*), count(_rescued_data) FROM " + Table("bronze_returns")),
+            std::vector<std::string>{"2|1"});
+  // A new column in a later file: added to the table (schemaEvolutionMode addNewColumns).
+  WriteFile(root_ / "landing" / "orders" / "day2.csv",
+            "order_id,amount,status,channel\n9,2.5,placed,web\n");
+  ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
+  ASSERT_TRUE(second.ok()) << Find(second, "bronze_orders")->error.ToString();
+  EXPECT_EQ(Rows("SELECT order_id, channel FROM " + Table("bronze_orders") +
+                 " WHERE channel IS NOT NULL"),
+            std::vector<std::string>{"9|web"});
+}
+
 }  // namespace
 }  // namespace medallion::pipeline

@@ -176,7 +176,10 @@ duckdb_value MakeDuckValue(duckdb_vector vector, duckdb_logical_type type, idx_t
         for (idx_t i = 0; i < entry.length; ++i) {
           values.push_back(MakeDuckValue(child, child_type.type, entry.offset + i));
         }
-        duckdb_value out = duckdb_create_list_value(child_type.type, values.data(), values.size());
+        // The C API returns NULL for a null array pointer, which an empty vector may give.
+        duckdb_value none = nullptr;
+        duckdb_value out = duckdb_create_list_value(
+            child_type.type, values.empty() ? &none : values.data(), values.size());
         for (auto& v : values) duckdb_destroy_value(&v);
         return out;
       }
@@ -189,7 +192,9 @@ duckdb_value MakeDuckValue(duckdb_vector vector, duckdb_logical_type type, idx_t
         keys.push_back(MakeDuckValue(keys_vec, key_type.type, entry.offset + i));
         values.push_back(MakeDuckValue(values_vec, value_type.type, entry.offset + i));
       }
-      duckdb_value out = duckdb_create_map_value(type, keys.data(), values.data(), keys.size());
+      duckdb_value none = nullptr;
+      duckdb_value out = duckdb_create_map_value(type, keys.empty() ? &none : keys.data(),
+                                                 values.empty() ? &none : values.data(), keys.size());
       for (auto& v : keys) duckdb_destroy_value(&v);
       for (auto& v : values) duckdb_destroy_value(&v);
       return out;

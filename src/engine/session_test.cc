@@ -159,3 +159,46 @@ TEST_F(SessionTest, BackticksBecomeIdentifiersAndTimeZoneIsUtc) {
 
 }  // namespace
 }  // namespace medallion::engine
+
+namespace medallion::engine {
+namespace {
+
+TEST(SessionDialectTest, SparkDialectTranslatesSparkSql) {
+  SessionOptions options;
+  options.dialect = SessionOptions::Dialect::kSpark;
+  auto session = Session::Open(options);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  // "..." is a string in Spark; `x` an identifier; concat_ws / nvl are Spark functions; the colon
+  // operator reads JSON.
+  auto r = (*session)->Query(
+      "SELECT concat_ws('-', \"a\", nvl(NULL, 'b')) AS `my col`, "
+      "j:flow_progress.status AS status FROM (SELECT '{\"flow_progress\": {\"status\": "
+      "\"COMPLETED\"}}' AS j)");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->column_name(0), "my col");
+  EXPECT_EQ(r->GetText(0, 0), "a-b");
+  EXPECT_EQ(r->GetText(1, 0), "COMPLETED");
+  // The DuckDB dialect keeps "..." an identifier.
+  auto duck = Session::Open();
+  ASSERT_TRUE(duck.ok());
+  EXPECT_FALSE((*duck)->Query("SELECT \"a\"").ok());
+}
+
+TEST(SessionDialectTest, EventLogResolvesThroughTheOption) {
+  SessionOptions options;
+  std::string asked;
+  options.resolve_event_log = [&](std::string_view name) -> Result<std::string> {
+    asked = std::string(name);
+    return Status::NotFound("no pipeline named " + asked);
+  };
+  auto session = Session::Open(options);
+  ASSERT_TRUE(session.ok());
+  auto r = (*session)->Query("SELECT * FROM event_log('sales')");
+  EXPECT_EQ(asked, "sales");
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*session)->Query("SELECT * FROM event_log(1)").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace medallion::engine

@@ -89,10 +89,10 @@ std::optional<uint32_t> ParseHex(std::string_view s) {
 }
 
 // The value of a Spark '...' or "..." literal (the token text, quotes included), with Spark's
-// escapes (SparkParserUtils.unescapeSQLString): \0 \b \n \r \t \Z, \uXXXX, \UXXXXXXXX, octal
-// \[01]oo,
-// \% and \_ kept with their backslash (for LIKE), any other \x -> x; plus the doubled quote that
-// the lexer accepts. InvalidArgument for a NUL character, which DuckDB SQL text cannot carry.
+// escapes (SparkParserUtils.unescapeSQLString): \0 \b \n \r \t \Z, \uXXXX, \UXXXXXXXX, the
+// octal \[01]oo, \% and \_ kept with their backslash (for LIKE), any other \x -> x; plus the
+// doubled quote that the lexer accepts. InvalidArgument for a NUL character, which DuckDB SQL
+// text cannot carry.
 Result<std::string> SparkStringValue(const Token& token) {
   std::string_view t = token.text;
   char q = t.front();
@@ -426,8 +426,8 @@ Result<SparkType> ParseSparkType(std::string_view text) {
   return type;
 }
 
-// A from_json schema: a type (STRUCT<...>, ARRAY<...>, MAP<...>) or a DDL field list "a INT, b
-// STRING".
+// A from_json schema: a type (STRUCT<...>, ARRAY<...>, MAP<...>) or a DDL field list such as
+// "a INT, b STRING".
 Result<SparkType> ParseSparkSchema(std::string_view text) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, TypeTokens(text));
   bool is_type = tokens.size() >= 2 && tokens[1].kind == TokenKind::kSymbol &&
@@ -915,7 +915,7 @@ class Translator {
     size_t prev = PrevSig(i);
     // A name after '.' is qualified (a user function); after INTO / TABLE / UPDATE / VIEW it is a
     // table with a column list.
-    bool call = Sym(next, '(') &&
+    bool call = next < end && Sym(next, '(') &&
                 !(prev != kNone && (Sym(prev, '.') || Word(prev, "INTO") || Word(prev, "TABLE") ||
                                     Word(prev, "UPDATE") || Word(prev, "VIEW")));
     if (Word(i, "LATERAL") && Word(next, "VIEW")) return LateralView(i, next, end, out);
@@ -1226,8 +1226,8 @@ class Translator {
     return after;
   }
 
-  // LIKE with a literal pattern holding '\': Spark's escape character is '\', DuckDB has none by
-  // default.
+  // LIKE with a literal pattern that holds '\': Spark's escape character is '\'; DuckDB has
+  // none unless ESCAPE says so.
   Result<size_t> Like(size_t i, size_t end, std::string& out) {
     out += t_[i].text;
     size_t k = NextSig(i + 1, end);
@@ -1241,9 +1241,9 @@ class Translator {
     return i + 1;
   }
 
-  // LATERAL VIEW [OUTER] explode|explode_outer|posexplode|posexplode_outer(x) t [AS c1, ...] ->
+  // LATERAL VIEW [OUTER] explode|explode_outer|posexplode|posexplode_outer(x) [t] AS c1, ... ->
   // CROSS JOIN LATERAL (SELECT unnest(x) AS c1 ...) t, or LEFT JOIN ... ON true for OUTER. The
-  // number of column aliases tells an array (col / pos, col) from a map (key, value / pos, key,
+  // number of column aliases tells an array (col; pos, col) from a map (key, value; pos, key,
   // value).
   Result<size_t> LateralView(size_t i, size_t view, size_t end, std::string& out) {
     size_t k = NextSig(view + 1, end);
@@ -2092,7 +2092,8 @@ CREATE OR REPLACE TEMP MACRO spark_substring_from(s, pos) AS
   CASE WHEN s IS NULL OR pos IS NULL THEN NULL
        ELSE substring(s, greatest(CASE WHEN pos > 0 THEN pos - 1 WHEN pos < 0 THEN length(s) + pos
                                        ELSE 0 END, 0) + 1) END;
-CREATE OR REPLACE TEMP MACRO spark_substring(s, pos) AS spark_substring_from(CAST(s AS VARCHAR), pos),
+CREATE OR REPLACE TEMP MACRO spark_substring(s, pos) AS
+    spark_substring_from(CAST(s AS VARCHAR), pos),
   (s, pos, len) AS spark_substring_range(
       CAST(s AS VARCHAR),
       CASE WHEN pos > 0 THEN pos - 1 WHEN pos < 0 THEN length(CAST(s AS VARCHAR)) + pos ELSE 0 END,
@@ -2114,8 +2115,10 @@ CREATE OR REPLACE TEMP MACRO spark_lpad(s, n, p) AS spark_pad(CAST(s AS VARCHAR)
 CREATE OR REPLACE TEMP MACRO spark_rpad(s, n, p) AS spark_pad(CAST(s AS VARCHAR), n, p, false);
 CREATE OR REPLACE TEMP MACRO spark_initcap(s) AS
   CASE WHEN s IS NULL THEN NULL
-       ELSE array_to_string(list_transform(string_split(lower(CAST(s AS VARCHAR)), ' '),
-                                           lambda w: upper(left(w, 1)) || substring(w, 2)), ' ') END;
+       ELSE array_to_string(
+                list_transform(string_split(lower(CAST(s AS VARCHAR)), ' '),
+                               lambda w: upper(left(w, 1)) || substring(w, 2)),
+                ' ') END;
 CREATE OR REPLACE TEMP MACRO spark_split_rest(parts, seps, lim) AS
   CASE WHEN len(parts) <= lim THEN parts
        ELSE parts[1:lim - 1] ||

@@ -1,15 +1,18 @@
 // Spark SQL -> DuckDB SQL: the translation that lets Databricks pipeline SQL (Lakeflow / Spark
 // Declarative Pipelines) run on DuckDB, plus the helper macros the translated SQL calls.
 //
-// The translator works on engine::LexSql tokens and does not parse the grammar. It rewrites:
-//   - quoting: `ident` -> "ident"; Spark's "text" and 'text' (with Spark's backslash escapes, and
-//     r'raw' strings) -> DuckDB '...' literals. A ``delta.`/path` `` style file reference keeps its
-//     backticks, for the session to resolve;
+// The translator works on engine::LexSql tokens and a small recursive parser of bracketed argument
+// lists; it does not parse the grammar. It rewrites:
+//   - quoting: `ident` -> "ident"; Spark's "text" and 'text' (with Spark's backslash escapes,
+//     r'raw' strings, adjacent literals) -> DuckDB '...' literals. A double-quoted token where
+//     only a name can stand (after FROM / JOIN / INTO / TABLE, or next to '.') stays an
+//     identifier, and a ``delta.`/path` `` file reference keeps its backticks for the session;
 //   - types in CAST / TRY_CAST / `::` and in CREATE TABLE/VIEW column lists (TranslateSparkType),
 //     typed literals (TIMESTAMP '...' is an instant: TIMESTAMPTZ) and numeric suffixes (10L, 1.5D);
 //   - operators: `==`, `<=>`, `DIV`, `x RLIKE p` / `x REGEXP p`, LIKE patterns with `\` escapes;
 //   - 0-based array subscripts `arr[0]` -> DuckDB's 1-based `arr[1]`;
 //   - Databricks JSON paths `col:a.b[0]` (-> json_extract_string, then `::type` casts as usual);
+//   - LATERAL VIEW [OUTER] explode / posexplode -> LATERAL joins over unnest;
 //   - Spark functions whose name or result differ in DuckDB, each to a DuckDB expression or to a
 //     `spark_<name>` macro (RegisterSparkFunctions). docs/spark_functions.md lists every function,
 //     its translation and the differences from Spark that remain.
@@ -39,12 +42,11 @@ namespace medallion::engine {
 Result<std::string> TranslateSparkSql(std::string_view spark_sql);
 
 // Translates one Spark data type ("STRING", "DECIMAL(10,2)", "ARRAY<STRUCT<a: INT, b STRING>>",
-// "MAP<STRING, BIGINT>", ...) into the DuckDB type that holds the same values: STRING -> VARCHAR,
-// TIMESTAMP / TIMESTAMP_LTZ -> TIMESTAMPTZ, TIMESTAMP_NTZ -> TIMESTAMP, BINARY -> BLOB, bare
-// DECIMAL
-// -> DECIMAL(10,0), ARRAY<T> -> T[], MAP<K,V> -> MAP(K, V), STRUCT<a: T> -> STRUCT("a" T) (field
-// NOT NULL and COMMENT are dropped). InvalidArgument naming the type for an unknown or malformed
-// type, or a decimal precision outside 1..38.
+// "MAP<STRING, BIGINT>", ...) into the DuckDB type that holds the same values: STRING ->
+// VARCHAR, TIMESTAMP / TIMESTAMP_LTZ -> TIMESTAMPTZ, TIMESTAMP_NTZ -> TIMESTAMP, BINARY -> BLOB,
+// bare DECIMAL -> DECIMAL(10,0), ARRAY<T> -> T[], MAP<K,V> -> MAP(K, V), STRUCT<a: T> ->
+// STRUCT("a" T) (the NOT NULL and COMMENT of fields are dropped). InvalidArgument naming the type
+// for an unknown or malformed type, or a decimal precision outside 1..38.
 Result<std::string> TranslateSparkType(std::string_view spark_type);
 
 // Creates (CREATE OR REPLACE TEMP MACRO) the spark_* macros that translated SQL relies on, on this

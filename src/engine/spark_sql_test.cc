@@ -9,8 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -829,16 +827,4 @@ TEST_F(SparkSqlTest, PipelineQueryEndToEnd) {
 }
 
 }  // namespace
-}  // namespace medallion::engine
-namespace medallion::engine {
-TEST(SparkSqlProbe, Print) {
-  const char* f = std::getenv("SPARK_PROBE");
-  if (f == nullptr) GTEST_SKIP();
-  std::ifstream in(f);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto r = TranslateSparkSql(line);
-    std::cout << line << "\n  => " << (r.ok() ? *r : r.status().ToString()) << "\n";
-  }
-}
 }  // namespace medallion::engine

@@ -28,6 +28,8 @@ TEST(ValueTest, TextEqualsDuckDbCast) {
       "TIMESTAMP_MS '2024-01-01 00:00:00.123'", "TIMESTAMP_S '2024-01-01 00:00:01'",
       "'8d2e7c34-0fb1-4c9b-8b8a-2a3f6f2b8f10'::UUID", "'\\xAA\\x00'::BLOB", "[[1,2],[3]]",
       "[1,2,3]::INTEGER[3]", "{'a': {'b': [NULL]}}", "MAP {1: 'x', 2: NULL}", "'quote''s'",
+      // Regression: empty lists and maps crashed (the C API refuses a null element array).
+      "[]::VARCHAR[]", "MAP {}::MAP(INTEGER, VARCHAR)", "{'a': []::INTEGER[]}",
       "'hello'::ENUM('hello','world')", "DATE '0001-01-01'", "NULL"};
   for (const char* e : exprs) {
     auto r = conn->Query(std::string("SELECT ") + e + ", CAST(" + e + " AS VARCHAR)");

@@ -393,11 +393,13 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
               .details_json = json{{"update_progress", {{"state", "RUNNING"}}}}.dump()});
   orchestrate::RunOptions run_options;
   run_options.parallelism = options.parallelism;
+  std::map<size_t, std::chrono::steady_clock::time_point> started_at;  // by flow
   run_options.on_event = [&](const orchestrate::TaskEvent& e) {
     size_t f = task_flow[e.task];
     FlowReport& report = reports[f];
     if (e.kind == orchestrate::TaskEvent::Kind::kStarted && e.attempt == 1) {
       report.state = FlowReport::State::kRunning;
+      started_at[f] = std::chrono::steady_clock::now();
       events.Add({.event_type = "flow_progress",
                   .message = fmt::format("Flow '{}' is RUNNING.", report.flow_name),
                   .flow_name = report.flow_name,
@@ -417,6 +419,10 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
     }
     if (e.kind != orchestrate::TaskEvent::Kind::kFinished) return;
     report.attempts = e.attempt;
+    if (auto it = started_at.find(f); it != started_at.end()) {
+      report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - it->second);
+    }
     switch (e.state) {
       case orchestrate::TaskState::kCompleted:
         report.state = report.metrics.outcome == FlowMetrics::Outcome::kUpToDate
@@ -469,11 +475,7 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
     events.Add(std::move(event));
     if (options.observer) options.observer(report);
   };
-  ASSIGN_OR_RETURN(auto outcomes, orchestrate::RunTaskGraph(tasks, run_options));
-  for (size_t t = 0; t < outcomes.size(); ++t) {
-    reports[task_flow[t]].duration =
-        std::chrono::duration_cast<std::chrono::milliseconds>(outcomes[t].duration);
-  }
+  RETURN_NOT_OK(orchestrate::RunTaskGraph(tasks, run_options).status());
   for (size_t f : graph_.topological_order()) {
     if (graph_.datasets()[graph_.flows()[f].target].is_table()) result.flows.push_back(reports[f]);
   }

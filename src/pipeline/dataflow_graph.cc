@@ -108,7 +108,8 @@ Result<std::string> ExtractSources(std::string_view spark_sql, const std::string
   size_t i = 0;
   auto placeholder = [&](RawSource source) {
     sources.push_back(std::move(source));
-    return engine::QuoteIdentifier(fmt::format("{}{}", prefix, sources.size() - 1));
+    // Backticks: Spark SQL's identifier quotes (the query is translated after this).
+    return fmt::format("`{}{}`", prefix, sources.size() - 1);
   };
   auto is_files_call = [&](size_t k) {
     return k < tokens.size() &&

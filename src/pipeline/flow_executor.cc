@@ -353,13 +353,12 @@ class FlowRun {
 
   // --- Execution ------------------------------------------------------------------------------
 
-  // Runs the flow's query into the TEMP table `batch_table` with one boolean column per
+  // Runs the flow's query into a TEMP table with one boolean column per
   // expectation, then applies the expectations and writes. `txn` makes the writes idempotent.
   Result<FlowMetrics> ExecuteAndWrite(const std::optional<std::pair<std::string, int64_t>>& txn,
                                       bool overwrite) {
     FlowMetrics m;
     const auto& expectations = target_.definition.expectations;
-    std::string batch_table = "__medallion_batch";
     // The query, projected onto declared columns (when the dataset declares any).
     std::string query = flow_.sql;
     bool drop_metadata = false;
@@ -372,11 +371,8 @@ class FlowRun {
       }
       query = fmt::format("SELECT {} FROM ({}) AS __q", select, query);
     }
-    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                            QuoteIdentifier(batch_table), query)));
-    // Columns of the batch (to detect the _metadata struct and _rescued_data).
-    ASSIGN_OR_RETURN(auto described,
-                     conn_.Query(fmt::format("DESCRIBE {}", QuoteIdentifier(batch_table))));
+    // Columns of the query (to detect the _metadata struct and _rescued_data); binds, reads nothing.
+    ASSIGN_OR_RETURN(auto described, conn_.Query(fmt::format("DESCRIBE {}", query)));
     std::vector<std::string> columns;
     for (size_t r = 0; r < described.row_count(); ++r) {
       ASSIGN_OR_RETURN(std::string name, described.GetString(0, r));
@@ -409,12 +405,11 @@ class FlowRun {
     {
       auto created = conn_.Execute(fmt::format(
           "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}{} FROM {}", QuoteIdentifier(checked),
-          data_columns, failed_exprs, QuoteIdentifier(batch_table)));
+          data_columns, failed_exprs, "(" + query + ") AS __q"));
       if (!created.ok()) {
         return created.WithContext(fmt::format("expectations of '{}'", target_.definition.name));
       }
     }
-    RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(batch_table))));
 
     // Counts in one pass.
     auto any_of = [&](Expectation::Action action) {

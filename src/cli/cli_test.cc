@@ -175,3 +175,59 @@ TEST(CliTest, TableVacuumRestoreAndClone) {
 }
 
 }  // namespace
+
+namespace {
+
+// The pipeline verbs on the scaffold `medallion init` writes: it runs as generated, a second run
+// has nothing to do, and the event log answers Databricks' monitoring SQL.
+TEST(CliPipelineTest, InitRunGraphDryRunAndEventLog) {
+  std::string dir = ::testing::TempDir() + "/cli_pipeline_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // Runs medallion in dir + sub (Medallion() runs through the shell, so `cd` chains).
+  auto in = [&](const std::string& sub, const std::string& args) {
+    return Medallion("--version >/dev/null && cd " + dir + sub + " && " + MEDALLION_BIN + " " +
+                     args);
+  };
+  CliRun init = in("", "init --name shop");
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_NE(init.out.find("Created pipeline 'shop'"), std::string::npos) << init.out;
+  EXPECT_EQ(in("", "init --name shop").exit_code, 1);  // exists already
+
+  CliRun dry = in("/shop", "dry-run");
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("is valid: 5 datasets, 5 flows"), std::string::npos) << dry.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/shop/lakehouse/default"));
+
+  CliRun run = in("/shop", "run --parallelism 2");
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("COMPLETED   silver_orders"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("4 rows written, 1 dropped, 1 quarantined"), std::string::npos) << run.out;
+
+  CliRun again = in("/shop/transformations", "run");  // the spec is found in a parent folder
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out.find("COMPLETED"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("UP_TO_DATE"), std::string::npos) << again.out;
+
+  CliRun dot = in("/shop", "graph --format dot");
+  EXPECT_EQ(dot.exit_code, 0);
+  EXPECT_NE(dot.out.find("n_bronze_orders -> n_silver_orders [style=bold"), std::string::npos)
+      << dot.out;
+
+  CliRun log = in("/shop", "sql --dialect spark --format csv \"SELECT "
+                  "sum(CAST(details:flow_progress.data_quality.dropped_records AS BIGINT)) AS d "
+                  "FROM event_log('shop') WHERE event_type = 'flow_progress'\"");
+  EXPECT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_EQ(log.out, "d\n1\n");
+
+  // A broken query: dry-run fails naming the file and line; run exits 1 too.
+  std::ofstream(dir + "/shop/transformations/broken.sql")
+      << "\nCREATE MATERIALIZED VIEW broken AS SELECT * FROM no_such_table;\n";
+  CliRun bad = in("/shop", "dry-run");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("transformations/broken.sql:2"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("'no_such_table' not found"), std::string::npos) << bad.err;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace

@@ -250,6 +250,9 @@ const std::map<std::string, std::string>& ScalarTypes() {
       {"TIMESTAMP_LTZ", "TIMESTAMPTZ"},
       {"TIMESTAMP_NTZ", "TIMESTAMP"},
       {"BINARY", "BLOB"},
+      // Semi-structured values. A string cast to VARIANT is parsed as JSON text here, where Spark
+      // keeps it a string.
+      {"VARIANT", "JSON"},
   };
   return *types;
 }
@@ -360,7 +363,8 @@ class TypeParser {
         pos_ += 2;
       }
       if (!AtEnd() && IsKeyword(tokens_[pos_], "COMMENT") && pos_ + 1 < tokens_.size() &&
-          tokens_[pos_ + 1].kind == TokenKind::kString) {
+          (tokens_[pos_ + 1].kind == TokenKind::kString ||
+           tokens_[pos_ + 1].kind == TokenKind::kDoubleQuoted)) {  // "..." is a string in Spark
         pos_ += 2;
       }
       fields.emplace_back(std::move(name), std::move(type));

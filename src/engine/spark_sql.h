@@ -44,9 +44,9 @@ Result<std::string> TranslateSparkSql(std::string_view spark_sql);
 // Translates one Spark data type ("STRING", "DECIMAL(10,2)", "ARRAY<STRUCT<a: INT, b STRING>>",
 // "MAP<STRING, BIGINT>", ...) into the DuckDB type that holds the same values: STRING ->
 // VARCHAR, TIMESTAMP / TIMESTAMP_LTZ -> TIMESTAMPTZ, TIMESTAMP_NTZ -> TIMESTAMP, BINARY -> BLOB,
-// bare DECIMAL -> DECIMAL(10,0), ARRAY<T> -> T[], MAP<K,V> -> MAP(K, V), STRUCT<a: T> ->
-// STRUCT("a" T) (the NOT NULL and COMMENT of fields are dropped). InvalidArgument naming the type
-// for an unknown or malformed type, or a decimal precision outside 1..38.
+// VARIANT -> JSON, bare DECIMAL -> DECIMAL(10,0), ARRAY<T> -> T[], MAP<K,V> -> MAP(K, V),
+// STRUCT<a: T> -> STRUCT("a" T) (the NOT NULL and COMMENT of fields are dropped). InvalidArgument
+// naming the type for an unknown or malformed type, or a decimal precision outside 1..38.
 Result<std::string> TranslateSparkType(std::string_view spark_type);
 
 // Creates (CREATE OR REPLACE TEMP MACRO) the spark_* macros that translated SQL relies on, on this

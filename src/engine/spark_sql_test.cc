@@ -164,6 +164,11 @@ TEST(SparkSqlTranslateTest, TranslateSparkType) {
   EXPECT_EQ(type("STRUCT<a: INT, b STRING NOT NULL COMMENT 'x'>"),
             "STRUCT(\"a\" INTEGER, \"b\" VARCHAR)");
   EXPECT_EQ(type("struct<`x y`: struct<z: date>>"), "STRUCT(\"x y\" STRUCT(\"z\" DATE))");
+  // Spark's "..." is a string, in a field's COMMENT too.
+  EXPECT_EQ(type("STRUCT<a: INT COMMENT \"the a\", b: STRING>"),
+            "STRUCT(\"a\" INTEGER, \"b\" VARCHAR)");
+  EXPECT_EQ(type("VARIANT"), "JSON");
+  EXPECT_EQ(type("ARRAY<variant>"), "JSON[]");
   EXPECT_EQ(type("INTERVAL DAY TO SECOND"), "INTERVAL");
   EXPECT_EQ(type("WIDGET"), "ERROR: Spark type 'WIDGET': unknown type name 'WIDGET'");
   EXPECT_EQ(type("DECIMAL(40,2)"),
@@ -746,6 +751,18 @@ TEST_F(SparkSqlTest, CastsAndMisc) {
   EXPECT_EQ(Eval("SELECT CAST(array(1, 2) AS ARRAY<STRING>), "
                  "CAST(named_struct('a', 1) AS STRUCT<a: STRING>)"),
             "[\"1\",\"2\"]|{\"a\":\"1\"}");
+  // VARIANT (semi-structured values) is DuckDB's JSON: a struct becomes an object, a number a
+  // number.
+  EXPECT_EQ(Eval("SELECT CAST(named_struct('a', 1) AS VARIANT), typeof(CAST(array(1, 2) AS "
+                 "VARIANT)), CAST(5 AS VARIANT)"),
+            "{\"a\":1}|JSON|5");
+  // Unlike DuckDB's own VARIANT, it can be a table column, and Databricks' `v:path` reads it.
+  ASSERT_OK_AND_ASSIGN(std::string create, TranslateSparkSql("CREATE TABLE variants (v VARIANT)"));
+  EXPECT_EQ(create, "CREATE TABLE variants (v JSON)");
+  ASSERT_OK(conn_->Execute(create));
+  ASSERT_OK(conn_->Execute(*TranslateSparkSql(
+      "INSERT INTO variants SELECT CAST(named_struct('a', named_struct('b', 'x')) AS VARIANT)")));
+  EXPECT_EQ(Eval("SELECT v:a.b FROM variants"), "x");
   // Spark truncates a fraction cast to an integer type; DuckDB rounds, so arithmetic, decimal
   // literals and fractional functions get trunc().
   EXPECT_EQ(Eval("SELECT CAST(7 / 2 AS INT), CAST(-2.7 AS INT), CAST(2.5 * 3 AS BIGINT), "

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
+#include <string>
+#include <utility>
 
 #include "common/macros.h"
-#include "engine/sql_text.h"
+#include "engine/spark_sql.h"
 
 namespace medallion::ingest {
 namespace {
@@ -15,6 +18,8 @@ enum class Kind { kWord, kQuotedName, kNumber, kString, kSymbol, kEnd };
 struct Token {
   Kind kind;
   std::string text;  // unquoted for kQuotedName and kString
+  size_t begin = 0;  // the token's bytes in the column list, quotes included
+  size_t end = 0;
 };
 
 Result<std::vector<Token>> Tokenize(std::string_view text) {
@@ -22,19 +27,20 @@ Result<std::vector<Token>> Tokenize(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t start = i;
     if (std::isspace(c)) {
       ++i;
-    } else if (std::isalpha(c) || c == '_') {
-      size_t start = i;
+      continue;
+    }
+    if (std::isalpha(c) || c == '_') {
       while (i < text.size() &&
              (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
         ++i;
       }
-      tokens.push_back({Kind::kWord, std::string(text.substr(start, i - start))});
+      tokens.push_back({Kind::kWord, std::string(text.substr(start, i - start)), start, i});
     } else if (std::isdigit(c)) {
-      size_t start = i;
       while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-      tokens.push_back({Kind::kNumber, std::string(text.substr(start, i - start))});
+      tokens.push_back({Kind::kNumber, std::string(text.substr(start, i - start)), start, i});
     } else if (c == '`' || c == '\'' || c == '"') {
       char quote = static_cast<char>(c);
       std::string value;
@@ -57,19 +63,58 @@ Result<std::vector<Token>> Tokenize(std::string_view text) {
       if (!closed) {
         return Status::InvalidArgument(fmt::format("unterminated quote in \"{}\"", text));
       }
-      tokens.push_back({quote == '`' ? Kind::kQuotedName : Kind::kString, std::move(value)});
+      tokens.push_back(
+          {quote == '`' ? Kind::kQuotedName : Kind::kString, std::move(value), start, i});
     } else {
-      tokens.push_back({Kind::kSymbol, std::string(1, static_cast<char>(c))});
       ++i;
+      tokens.push_back({Kind::kSymbol, std::string(1, static_cast<char>(c)), start, i});
     }
   }
-  tokens.push_back({Kind::kEnd, ""});
+  tokens.push_back({Kind::kEnd, "", text.size(), text.size()});
   return tokens;
 }
 
 std::string Upper(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// DuckDB type text as engine::TranslateSparkType writes it -> as DESCRIBE prints it. Only type
+// words are respelled: "quoted" STRUCT field names are copied as they are.
+std::string DescribeSpelling(std::string_view type) {
+  static const std::pair<std::string_view, std::string_view> kAliases[] = {
+      {"TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"},
+  };
+  std::string out;
+  size_t i = 0;
+  while (i < type.size()) {
+    char c = type[i];
+    if (c == '"') {  // a quoted name, "" inside it
+      size_t start = i++;
+      while (i < type.size()) {
+        if (type[i] == '"' && !(i + 1 < type.size() && type[i + 1] == '"')) break;
+        i += type[i] == '"' ? 2 : 1;
+      }
+      i = std::min(i + 1, type.size());
+      out += type.substr(start, i - start);
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t start = i;
+      while (i < type.size() &&
+             (std::isalnum(static_cast<unsigned char>(type[i])) || type[i] == '_')) {
+        ++i;
+      }
+      std::string_view word = type.substr(start, i - start);
+      std::string_view spelled = word;
+      for (const auto& [alias, name] : kAliases) {
+        if (Upper(word) == alias) spelled = name;
+      }
+      out += spelled;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
   return out;
 }
 
@@ -100,13 +145,6 @@ class Parser {
     return Status::OK();
   }
 
-  Result<int> ParseNumber() {
-    if (Peek().kind != Kind::kNumber) return Error("expected a number");
-    std::string digits = Next().text;
-    if (digits.size() > 4) return Error("number too large");
-    return std::stoi(digits);
-  }
-
   Result<std::string> ParseName() {
     if (Peek().kind != Kind::kWord && Peek().kind != Kind::kQuotedName) {
       return Error("expected a column name");
@@ -131,101 +169,35 @@ class Parser {
     }
   }
 
-  Result<std::string> ParseType() {
-    if (Peek().kind != Kind::kWord) return Error("expected a type name");
-    std::string name = Upper(Next().text);
-    if (name == "ARRAY") {
-      RETURN_NOT_OK(Expect('<'));
-      ASSIGN_OR_RETURN(std::string element, ParseType());
-      RETURN_NOT_OK(Expect('>'));
-      return element + "[]";
-    }
-    if (name == "MAP") {
-      RETURN_NOT_OK(Expect('<'));
-      ASSIGN_OR_RETURN(std::string key, ParseType());
-      RETURN_NOT_OK(Expect(','));
-      ASSIGN_OR_RETURN(std::string value, ParseType());
-      RETURN_NOT_OK(Expect('>'));
-      return fmt::format("MAP({}, {})", key, value);
-    }
-    if (name == "STRUCT") {
-      RETURN_NOT_OK(Expect('<'));
-      if (PeekSymbol('>')) return Error("a STRUCT needs at least one field");
-      std::string out = "STRUCT(";
-      bool first = true;
-      while (true) {
-        ASSIGN_OR_RETURN(std::string field, ParseName());
-        if (PeekSymbol(':')) Next();
-        ASSIGN_OR_RETURN(std::string type, ParseType());
-        RETURN_NOT_OK(SkipColumnModifiers());
-        if (!first) out += ", ";
-        first = false;
-        out += engine::QuoteIdentifier(field) + " " + type;
-        if (PeekSymbol(',')) {
-          Next();
-          continue;
+  // The type of column `column`: the text up to the next ',', NOT or COMMENT outside brackets (or
+  // the end), mapped by engine::TranslateSparkType and spelled as DESCRIBE prints it.
+  Result<std::string> ParseType(std::string_view column) {
+    size_t first = pos_;
+    int depth = 0;
+    while (!AtEnd()) {
+      if (Peek().kind == Kind::kSymbol) {
+        char c = Peek().text[0];
+        if (c == '<' || c == '(') {
+          ++depth;
+        } else if ((c == '>' || c == ')') && depth > 0) {
+          --depth;
+        } else if (c == ',' && depth == 0) {
+          break;
         }
-        RETURN_NOT_OK(Expect('>'));
-        return out + ")";
+      } else if (depth == 0 && (PeekWord("NOT") || PeekWord("COMMENT"))) {
+        break;
       }
+      Next();
     }
-    if (name == "DECIMAL" || name == "DEC" || name == "NUMERIC") {
-      int precision = 10;
-      int scale = 0;
-      if (PeekSymbol('(')) {
-        Next();
-        ASSIGN_OR_RETURN(precision, ParseNumber());
-        if (PeekSymbol(',')) {
-          Next();
-          ASSIGN_OR_RETURN(scale, ParseNumber());
-        }
-        RETURN_NOT_OK(Expect(')'));
-      }
-      if (precision < 1 || precision > 38 || scale > precision) {
-        return Status::InvalidArgument(
-            fmt::format("DECIMAL({},{}) is out of range (precision 1-38, scale <= precision) in "
-                        "\"{}\"",
-                        precision, scale, text_));
-      }
-      return fmt::format("DECIMAL({},{})", precision, scale);
+    if (pos_ == first) return Error("expected a type name");
+    size_t begin = tokens_[first].begin;
+    std::string_view spark = text_.substr(begin, tokens_[pos_ - 1].end - begin);
+    auto type = engine::TranslateSparkType(spark);
+    if (!type.ok()) {
+      return Status::InvalidArgument(
+          fmt::format("column {}: {} in \"{}\"", column, type.status().message(), text_));
     }
-    if (name == "VARCHAR" || name == "CHAR") {
-      if (PeekSymbol('(')) {
-        Next();
-        RETURN_NOT_OK(ParseNumber().status());
-        RETURN_NOT_OK(Expect(')'));
-      }
-      return std::string("VARCHAR");
-    }
-    static const std::pair<const char*, const char*> kSimple[] = {
-        {"STRING", "VARCHAR"},
-        {"INT", "INTEGER"},
-        {"INTEGER", "INTEGER"},
-        {"BIGINT", "BIGINT"},
-        {"LONG", "BIGINT"},
-        {"SMALLINT", "SMALLINT"},
-        {"SHORT", "SMALLINT"},
-        {"TINYINT", "TINYINT"},
-        {"BYTE", "TINYINT"},
-        {"DOUBLE", "DOUBLE"},
-        {"FLOAT", "FLOAT"},
-        {"REAL", "FLOAT"},
-        {"BOOLEAN", "BOOLEAN"},
-        {"DATE", "DATE"},
-        {"TIMESTAMP", "TIMESTAMP WITH TIME ZONE"},
-        {"TIMESTAMP_LTZ", "TIMESTAMP WITH TIME ZONE"},
-        {"TIMESTAMP_NTZ", "TIMESTAMP"},
-        {"BINARY", "BLOB"},
-        {"VARIANT", "JSON"},
-    };
-    for (const auto& [spark, duckdb] : kSimple) {
-      if (name == spark) return std::string(duckdb);
-    }
-    return Status::InvalidArgument(fmt::format(
-        "unknown Spark type {} in \"{}\" (supported: STRING, INT, BIGINT, SMALLINT, TINYINT, "
-        "DOUBLE, FLOAT, DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, TIMESTAMP_NTZ, BINARY, VARIANT, "
-        "ARRAY<t>, MAP<k,v>, STRUCT<...>)",
-        name, text_));
+    return DescribeSpelling(*type);
   }
 
  private:
@@ -235,14 +207,6 @@ class Parser {
 };
 
 }  // namespace
-
-Result<std::string> SparkTypeToDuckDb(std::string_view spark_type) {
-  ASSIGN_OR_RETURN(std::vector<Token> tokens, Tokenize(spark_type));
-  Parser parser(spark_type, std::move(tokens));
-  ASSIGN_OR_RETURN(std::string type, parser.ParseType());
-  if (!parser.AtEnd()) return parser.Error("unexpected text after the type");
-  return type;
-}
 
 Result<std::vector<SourceColumn>> ParseSparkColumnList(std::string_view ddl) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, Tokenize(ddl));
@@ -256,7 +220,7 @@ Result<std::vector<SourceColumn>> ParseSparkColumnList(std::string_view ddl) {
           name, ddl));
     }
     if (parser.PeekSymbol(':')) parser.Next();
-    ASSIGN_OR_RETURN(std::string type, parser.ParseType());
+    ASSIGN_OR_RETURN(std::string type, parser.ParseType(name));
     RETURN_NOT_OK(parser.SkipColumnModifiers());
     for (const SourceColumn& existing : columns) {
       if (EqualsIgnoreCase(existing.name, name)) {

@@ -46,14 +46,14 @@ std::string SourceKey(const FlowSource& s) {
   return "table:" + s.table_folder;
 }
 
-bool IsTransientlyAbsent(const Status& status) { return status.code() == StatusCode::kNotFound; }
+bool IsNotFound(const Status& status) { return status.code() == StatusCode::kNotFound; }
 
 // The latest snapshot of a table, or nullptr when it does not exist.
 Result<std::shared_ptr<const delta::Snapshot>> LatestSnapshot(const UpdateContext& ctx,
                                                               const std::string& folder) {
   auto snapshot = delta::SnapshotBuilder(*ctx.lakehouse, folder).Build(*ctx.parquet);
   if (!snapshot.ok()) {
-    if (IsTransientlyAbsent(snapshot.status())) return std::shared_ptr<const delta::Snapshot>();
+    if (IsNotFound(snapshot.status())) return std::shared_ptr<const delta::Snapshot>();
     return snapshot.status();
   }
   return *snapshot;
@@ -84,6 +84,8 @@ void CollectStreamingSources(const DataflowGraph& graph, const Flow& flow,
   }
 }
 
+// A fingerprint of what a materialized view computes; a different one forces a refresh (a change
+// of standard library may change it too, which only costs one recompute).
 std::string DefinitionHash(const Flow& flow, const Dataset& target) {
   std::string text = flow.sql;
   for (const auto& e : target.definition.expectations) {

@@ -368,9 +368,11 @@ Status PrintGraph(const PipelineArgs& args) {
     const auto& flow = g.flows()[f];
     const auto& ds = g.datasets()[flow.target];
     std::string inputs;
+    std::set<std::string> seen;
     for (const auto& e : edges) {
       if (e.flow != flow.name || e.to != ds.definition.name) continue;
-      inputs += (inputs.empty() ? "" : ", ") + std::string(e.streaming ? "STREAM " : "") + e.from;
+      std::string input = std::string(e.streaming ? "STREAM " : "") + e.from;
+      if (seen.insert(input).second) inputs += (inputs.empty() ? "" : ", ") + input;
     }
     std::cout << fmt::format("  {:<30} {:<18} <- {}{}\n", ds.definition.name,
                              KindName(ds.definition.kind), inputs.empty() ? "(nothing)" : inputs,

@@ -183,7 +183,7 @@ TEST(SparkSqlTranslateTest, NestedCallsCaseAndAggregates) {
             "SELECT upper((coalesce(a, 'x') || spark_substring(b, 2)))");
   EXPECT_EQ(Translate("SELECT CASE WHEN nvl(a, 0) > 1 THEN date_format(ts, 'yyyy') ELSE "
                       "to_date(s) END FROM t"),
-            "SELECT CASE WHEN coalesce(a, 0) > 1 THEN strftime(TRY_CAST(ts AS TIMESTAMPTZ), '%Y') "
+            "SELECT CASE WHEN coalesce(a, 0) > 1 THEN strftime(TRY_CAST(ts AS TIMESTAMP), '%Y') "
             "ELSE TRY_CAST(s AS DATE) END FROM t");
   EXPECT_EQ(Translate("SELECT k, sum(nvl(x, 0)), collect_list(y), collect_set(DISTINCT y) "
                       "FILTER (WHERE z) FROM t GROUP BY k"),

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cctype>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -116,6 +117,21 @@ TypeClass Classify(std::string_view type) {
   return TypeClass::kOther;
 }
 
+// A whole number in a CSV field, as a SQL string for regexp_full_match.
+constexpr const char* kIntegerPattern = "'\\s*[+-]?[0-9]+\\s*'";
+
+// The precision of a DECIMAL(p,s) type text; 0 for anything else (plain DECIMAL included).
+int DecimalPrecision(std::string_view type) {
+  std::string lower = Lower(type);
+  if (!StartsWith(lower, "decimal(") && !StartsWith(lower, "numeric(")) return 0;
+  int precision = 0;
+  for (size_t i = lower.find('(') + 1;
+       i < lower.size() && std::isdigit(static_cast<unsigned char>(lower[i])); ++i) {
+    precision = precision * 10 + (lower[i] - '0');
+  }
+  return precision;
+}
+
 // The typed value of a VARCHAR CSV field `s` (Spark's CSV parsing rules, approximately: integers
 // must be whole numbers, booleans true/false in any case).
 std::string CsvTypedExpr(const std::string& s, const std::string& type) {
@@ -123,12 +139,21 @@ std::string CsvTypedExpr(const std::string& s, const std::string& type) {
     case TypeClass::kVarchar:
       return s;
     case TypeClass::kInteger:
-      return fmt::format("CASE WHEN regexp_full_match({0}, '\\s*[+-]?[0-9]+\\s*') THEN "
-                         "TRY_CAST({0} AS {1}) END",
-                         s, type);
+      return fmt::format("CASE WHEN regexp_full_match({0}, {2}) THEN TRY_CAST({0} AS {1}) END", s,
+                         type, kIntegerPattern);
     case TypeClass::kBoolean:
       return fmt::format(
           "CASE lower(trim({})) WHEN 'true' THEN true WHEN 'false' THEN false END", s);
+    case TypeClass::kNumeric:
+      if (DecimalPrecision(type) > 18) {
+        // DuckDB's VARCHAR -> DECIMAL cast is slow beyond 18 digits (a few microseconds a
+        // value); a whole number goes through HUGEINT instead, with the same result.
+        return fmt::format(
+            "CASE WHEN regexp_full_match({0}, {2}) THEN TRY_CAST(TRY_CAST({0} AS HUGEINT) AS {1}) "
+            "ELSE TRY_CAST({0} AS {1}) END",
+            s, type, kIntegerPattern);
+      }
+      return fmt::format("TRY_CAST({} AS {})", s, type);
     default:
       return fmt::format("TRY_CAST({} AS {})", s, type);
   }
@@ -189,6 +214,8 @@ struct ReadShape {
   SourceKind kind;
   // Parquet: the batch's type for each schema column's source ("" when the batch lacks it).
   std::vector<std::string> parquet_source_types;
+  // Whether some record may have extras (kExtrasCol not empty).
+  bool may_have_extras = false;
 };
 
 std::string FilesCte(const std::vector<SourceFile>& files) {
@@ -234,9 +261,10 @@ std::string TypedExpr(const ReadShape& shape, size_t i, const std::string& type)
   return s;
 }
 
-// The JSON form of a rescued source value.
-std::string RescuedValueExpr(const ReadShape& shape, size_t i) {
-  return shape.kind == SourceKind::kJson ? SourceCol(i) : "to_json(" + SourceCol(i) + ")";
+// The JSON form of a rescued source value, the source column qualified by `table`.
+std::string RescuedValueExpr(const ReadShape& shape, size_t i, const std::string& table) {
+  std::string s = table + "." + SourceCol(i);
+  return shape.kind == SourceKind::kJson ? s : "to_json(" + s + ")";
 }
 
 // SELECT over `__mdl_src` (defined by the caller's WITH): typed columns, rescued, _metadata.
@@ -248,40 +276,51 @@ std::string FinalSelect(const FileSourceOptions& options, const SourceSchema& sc
     typed += fmt::format(", {} AS {}", TypedExpr(shape, i, schema.columns[i].type), TypedCol(i));
   }
   std::string sql = fmt::format("__mdl_typed AS (SELECT *{} FROM __mdl_src)", typed);
-  if (rescue) {
-    // __mdl_r: the rescued (key, JSON value) pairs of the record.
-    std::string entries;
-    for (size_t i = 0; i < schema.columns.size(); ++i) {
-      if (!entries.empty()) entries += ", ";
-      entries += fmt::format(
-          "CASE WHEN {0} IS NOT NULL AND {1} IS NULL THEN {{'k': {2}, 'v': {3}}} END",
-          SourceCol(i), TypedCol(i), QuoteString(schema.columns[i].name),
-          RescuedValueExpr(shape, i));
-    }
-    std::string list = entries.empty() ? std::string(kExtrasCol)
-                                       : fmt::format("list_concat([{}], {})", entries, kExtrasCol);
-    sql += fmt::format(
-        ",\n__mdl_rescue AS (SELECT *, list_filter({}, e -> e IS NOT NULL) AS __mdl_r FROM "
-        "__mdl_typed)",
-        list);
-  }
   sql += "\nSELECT ";
   for (size_t i = 0; i < schema.columns.size(); ++i) {
     sql += fmt::format("d.{} AS {}, ", TypedCol(i), QuoteIdentifier(schema.columns[i].name));
   }
   if (rescue) {
-    std::string rescued = fmt::format(
-        "CASE WHEN len(d.__mdl_r) = 0 THEN NULL ELSE '{{' || array_to_string(list_transform("
-        "d.__mdl_r, e -> to_json(e.k) || ':' || e.v), ',') || ',\"{}\":' || to_json(d.{}) || "
-        "'}}' END",
-        kRescuedFilePathKey, kPathCol);
+    // The rescued (key, JSON value) pairs of the record: its values that did not fit their type,
+    // then its extras. The JSON object is built only for the records that have some, so that the
+    // common record (nothing rescued) costs a few NULL tests. A column whose typed value is its
+    // source value (VARCHAR from CSV, the same type in Parquet) has nothing to rescue.
+    std::string entries;
+    std::string any;
+    for (size_t i = 0; i < schema.columns.size(); ++i) {
+      if (TypedExpr(shape, i, schema.columns[i].type) == SourceCol(i)) continue;
+      std::string failed =
+          fmt::format("d.{} IS NOT NULL AND d.{} IS NULL", SourceCol(i), TypedCol(i));
+      if (!entries.empty()) entries += ", ";
+      entries += fmt::format("CASE WHEN {} THEN {{'k': {}, 'v': {}}} END", failed,
+                             QuoteString(schema.columns[i].name),
+                             RescuedValueExpr(shape, i, "d"));
+      if (!any.empty()) any += " OR ";
+      any += "(" + failed + ")";
+    }
+    std::string extras = std::string("d.") + kExtrasCol;
+    std::string list;
+    if (shape.may_have_extras) {
+      if (!any.empty()) any += " OR ";
+      any += fmt::format("len({}) > 0", extras);
+      list = entries.empty() ? extras : fmt::format("list_concat([{}], {})", entries, extras);
+    } else {
+      list = fmt::format("[{}]", entries);
+    }
+    std::string rescued =
+        any.empty()
+            ? std::string("NULL::VARCHAR")
+            : fmt::format(
+                  "CASE WHEN {} THEN '{{' || array_to_string(list_transform(list_filter({}, e -> "
+                  "e IS NOT NULL), e -> to_json(e.k) || ':' || e.v), ',') || ',\"{}\":' || "
+                  "to_json(d.{}) || '}}' END",
+                  any, list, kRescuedFilePathKey, kPathCol);
     sql += fmt::format("CASE WHEN d.{} THEN {} ELSE {} END AS {}, ", kBadCol,
                        CorruptRecordJson(std::string("d.") + kRawCol, std::string("d.") + kPathCol),
                        rescued, QuoteIdentifier(options.rescued_data_column));
   }
-  sql += fmt::format("{} AS {}\nFROM {} d LEFT JOIN __mdl_files f ON f.__mdl_fpath = d.{}",
-                     kMetadataExpr, QuoteIdentifier(kMetadataColumn),
-                     rescue ? "__mdl_rescue" : "__mdl_typed", kPathCol);
+  sql += fmt::format("{} AS {}\nFROM __mdl_typed d LEFT JOIN __mdl_files f ON f.__mdl_fpath = d.{}",
+                     kMetadataExpr, QuoteIdentifier(kMetadataColumn), kPathCol);
   if (!keep_malformed) sql += fmt::format("\nWHERE NOT d.{}", kBadCol);
   return sql;
 }
@@ -377,6 +416,7 @@ Result<ReadQuery> BuildCsvRead(const FileSourceOptions& options, const SourceSch
                               CsvInternalColumn(j), QuoteString(group.names[j]));
       }
     }
+    if (!extras.empty()) shape.may_have_extras = true;
     select += fmt::format(
         "{} AS {}, {} AS {}, false AS {}, NULL::VARCHAR AS {}, NULL::BIGINT AS {} FROM {}",
         extras.empty() ? std::string(kEmptyExtras)
@@ -519,6 +559,7 @@ ReadQuery BuildJsonRead(const FileSourceOptions& options, const SourceSchema& sc
         "{})), e -> {{'k': e.key, 'v': e.value}}), {})",
         NameListSql(schema, !case_sensitive), case_sensitive ? "e.key" : "lower(e.key)",
         kEmptyExtras);
+    shape.may_have_extras = true;
   }
   bool need_map = !options.rescued_data_column.empty() || !case_sensitive;
   select += fmt::format("{} AS {}, {}, __mdl_obj IS NULL AS {}, {}, {} FROM (SELECT *{}{} FROM "
@@ -619,6 +660,7 @@ Result<ReadQuery> BuildParquetRead(engine::Connection& conn, const FileSourceOpt
                             QuoteIdentifier(batch[j].name), QuoteString(batch[j].name));
     }
   }
+  if (!extras.empty()) shape.may_have_extras = true;
   select += fmt::format(
       "{} AS {}, p.__mdl_file AS {}, false AS {}, NULL::VARCHAR AS {}, NULL::BIGINT AS {} FROM {} "
       "p",
@@ -711,68 +753,157 @@ Result<std::map<std::string, std::vector<std::string>>> JsonKeysByFile(
   return out;
 }
 
-// CSV: names from the headers (first spelling of names equal ignoring case), types from the data
-// when `infer_types`.
-Result<std::vector<SourceColumn>> InferCsvColumns(engine::Connection& conn,
-                                                  const std::vector<CsvFileGroup>& groups,
-                                                  const FileSourceOptions& options,
-                                                  bool infer_types) {
-  std::vector<SourceColumn> columns;
-  for (const CsvFileGroup& group : groups) {
-    for (const std::string& name : group.names) AddColumn(columns, {name, "VARCHAR"});
+// The candidate types of CSV inference, in order of preference: a column gets the first one that
+// every non-null value parses as (ingest/file_source.h), else VARCHAR.
+struct CsvCandidate {
+  const char* type;
+  int64_t bit;  // its bit in CsvTypeMaskExpr
+};
+constexpr CsvCandidate kCsvCandidates[] = {
+    {"INTEGER", 1},  {"BIGINT", 2}, {"DECIMAL(38,0)", 4},           {"DOUBLE", 8},
+    {"BOOLEAN", 16}, {"DATE", 32},  {"TIMESTAMP WITH TIME ZONE", 64},
+};
+constexpr int64_t kCsvAllCandidates = 127;
+constexpr int64_t kCsvIntegerCandidates = 1 | 2 | 4;  // whole numbers only
+
+// The candidates among `alive` that a VARCHAR value `c` parses as, one bit each (NULL for NULL).
+// A value fits a candidate when it casts to the type and, for the integer types, is a whole
+// number; for BOOLEAN, is true or false in any case; for DATE and TIMESTAMP, starts yyyy-m-d
+// (what a file source test, CsvInferenceFollowsThePerValueRules, spells out plainly). The tests
+// are arranged so that each value pays for as few of them as possible. Tests are nested in CASEs because DuckDB evaluates a CASE
+// branch only for the rows that reach it, while both sides of an AND are computed for every row.
+// For a whole number the integer types nest (INTEGER implies BIGINT implies DECIMAL(38,0) implies
+// DOUBLE), so the first that fits decides, and none of BOOLEAN, DATE or TIMESTAMP can fit.
+// DECIMAL(38,0) is tested as a HUGEINT within +-(10^38 - 1): the same for whole numbers, and far
+// cheaper than DuckDB's VARCHAR -> DECIMAL(38,0) cast.
+std::string CsvTypeMaskExpr(const std::string& c, int64_t alive) {
+  std::string other;  // the tests for values that are not whole numbers
+  // `bit` when `test` holds; a `cheap` test, when given, guards `test`.
+  auto add_other = [&](int64_t bit, const std::string& cheap, const std::string& test) {
+    if ((alive & bit) == 0) return;
+    if (!other.empty()) other += " + ";
+    if (cheap.empty()) {
+      other += fmt::format("(CASE WHEN {} THEN {} ELSE 0 END)", test, bit);
+    } else {
+      other += fmt::format("(CASE WHEN {} THEN (CASE WHEN {} THEN {} ELSE 0 END) ELSE 0 END)",
+                           cheap, test, bit);
+    }
+  };
+  add_other(8, "", fmt::format("TRY_CAST({} AS DOUBLE) IS NOT NULL", c));
+  add_other(16, "", fmt::format("lower(trim({})) IN ('true', 'false')", c));
+  // Dates and timestamps: trim(c) (which removes spaces only) matching yyyy-m-d, or yyyy-m-d then
+  // T or a space then anything; written without trim() to save a copy of every value.
+  add_other(32, fmt::format("regexp_full_match({}, ' *[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}} *')", c),
+            fmt::format("TRY_CAST({} AS DATE) IS NOT NULL", c));
+  add_other(64,
+            fmt::format("regexp_full_match({}, "
+                        "' *[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}(T|[T ].*[^ \\n]) *')",
+                        c),
+            fmt::format("TRY_CAST({} AS TIMESTAMPTZ) IS NOT NULL", c));
+  if (other.empty()) other = "0";
+  if ((alive & kCsvIntegerCandidates) == 0) {
+    // A whole number can only be a DOUBLE, which `other` tests.
+    return fmt::format("CASE WHEN {} IS NOT NULL THEN {} END", c, other);
   }
-  if (!infer_types || columns.empty()) return columns;
-  SourceSchema names{columns};
+  std::string whole;  // for whole numbers
+  auto add_whole = [&](int64_t bit, const std::string& test) {
+    if ((alive & bit) == 0) return;
+    // A whole number that fits `bit`'s type fits every larger one.
+    int64_t fits = alive & (bit == 1 ? 15 : bit == 2 ? 14 : bit == 4 ? 12 : 8);
+    whole += fmt::format("WHEN {} THEN {} ", test, fits);
+  };
+  add_whole(1, fmt::format("TRY_CAST({} AS INTEGER) IS NOT NULL", c));
+  add_whole(2, fmt::format("TRY_CAST({} AS BIGINT) IS NOT NULL", c));
+  add_whole(4, fmt::format("TRY_CAST({} AS HUGEINT) BETWEEN "
+                           "-99999999999999999999999999999999999999::HUGEINT AND "
+                           "99999999999999999999999999999999999999::HUGEINT",
+                           c));
+  add_whole(8, fmt::format("TRY_CAST({} AS DOUBLE) IS NOT NULL", c));
+  return fmt::format(
+      "CASE WHEN {0} IS NULL THEN NULL WHEN regexp_full_match({0}, {3}) THEN (CASE {1}ELSE 0 END) "
+      "ELSE {2} END",
+      c, whole, other, kIntegerPattern);
+}
+
+// For each of `columns[typed[k]]` whose alive[k] is not 0, the candidates among alive[k] that
+// every non-null value in `groups` parses as (the first `limit` records of each group, or all
+// records when `limit` is 0); alive[k] is replaced by that set. A column without any non-null
+// value keeps alive[k] after a prefix, and gets 0 (VARCHAR) after all records.
+Status NarrowCsvCandidates(engine::Connection& conn, const std::vector<CsvFileGroup>& groups,
+                           const FileSourceOptions& options,
+                           const std::vector<SourceColumn>& columns,
+                           const std::vector<size_t>& typed, std::vector<int64_t>& alive,
+                           int64_t limit) {
+  std::vector<size_t> scan;  // indexes into `typed`
+  for (size_t k = 0; k < typed.size(); ++k) {
+    if (alive[k] != 0) scan.push_back(k);
+  }
+  if (scan.empty()) return Status::OK();
+  SourceSchema scanned;
+  for (size_t k : scan) scanned.columns.push_back(columns[typed[k]]);
   std::string all;
   for (const CsvFileGroup& group : groups) {
     std::string select = "SELECT ";
     std::set<std::string> seen;
     for (size_t j = 0; j < group.names.size(); ++j) {
-      const SourceColumn* canonical = names.Find(group.names[j]);
-      if (canonical == nullptr || !seen.insert(Lower(canonical->name)).second) continue;
+      const SourceColumn* column = scanned.Find(group.names[j]);
+      if (column == nullptr || !seen.insert(Lower(column->name)).second) continue;
       select += fmt::format("{} AS {}, ", CsvFieldExpr(j, options.csv),
-                            QuoteIdentifier(canonical->name));
+                            QuoteIdentifier(column->name));
     }
+    if (seen.empty()) continue;  // none of the columns: nothing to read
     select += "1 AS __mdl_one FROM " + CsvReadFunctionSql(group, options.csv, nullptr);
-    if (!all.empty()) all += "\nUNION ALL BY NAME\n";
+    if (limit > 0) select += fmt::format(" LIMIT {}", limit);
+    if (!all.empty()) all += ")\nUNION ALL BY NAME\n(";
     all += select;
   }
-  // For each column: non-null count, then how many values parse as each candidate type.
-  static const char* kChecks[] = {
-      "regexp_full_match({0}, '\\s*[+-]?[0-9]+\\s*') AND TRY_CAST({0} AS INTEGER) IS NOT NULL",
-      "regexp_full_match({0}, '\\s*[+-]?[0-9]+\\s*') AND TRY_CAST({0} AS BIGINT) IS NOT NULL",
-      "regexp_full_match({0}, '\\s*[+-]?[0-9]+\\s*') AND TRY_CAST({0} AS DECIMAL(38,0)) IS NOT "
-      "NULL",
-      "TRY_CAST({0} AS DOUBLE) IS NOT NULL",
-      "lower(trim({0})) IN ('true', 'false')",
-      "regexp_full_match(trim({0}), '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}') AND TRY_CAST({0} AS "
-      "DATE) IS NOT NULL",
-      "regexp_full_match(trim({0}), '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}[T ].*') AND TRY_CAST({0} "
-      "AS TIMESTAMPTZ) IS NOT NULL",
-  };
-  static const char* kTypes[] = {"INTEGER", "BIGINT",  "DECIMAL(38,0)",           "DOUBLE",
-                                 "BOOLEAN", "DATE",    "TIMESTAMP WITH TIME ZONE"};
-  constexpr size_t kCandidates = sizeof(kTypes) / sizeof(kTypes[0]);
   std::string aggregates;
-  for (const SourceColumn& column : columns) {
-    std::string c = QuoteIdentifier(column.name);
+  for (size_t k : scan) {
     if (!aggregates.empty()) aggregates += ", ";
-    aggregates += fmt::format("count({})", c);
-    for (const char* check : kChecks) {
-      aggregates += fmt::format(", count(*) FILTER (WHERE {})", fmt::format(fmt::runtime(check), c));
-    }
+    aggregates += fmt::format("bit_and({})::BIGINT",
+                              CsvTypeMaskExpr(QuoteIdentifier(columns[typed[k]].name), alive[k]));
   }
   ASSIGN_OR_RETURN(engine::QueryResult result,
-                   conn.Query(fmt::format("WITH __mdl_all AS (\n{}\n)\nSELECT {} FROM __mdl_all",
+                   conn.Query(fmt::format("WITH __mdl_all AS (\n({})\n)\nSELECT {} FROM __mdl_all",
                                           all, aggregates)));
+  for (size_t n = 0; n < scan.size(); ++n) {
+    if (result.IsNull(n, 0)) {
+      // No non-null value: no information from a prefix; VARCHAR after all records.
+      if (limit == 0) alive[scan[n]] = 0;
+      continue;
+    }
+    ASSIGN_OR_RETURN(int64_t mask, result.GetInt64(n, 0));
+    alive[scan[n]] &= mask;
+  }
+  return Status::OK();
+}
+
+// CSV: names from the headers (first spelling of names equal ignoring case), types from the data
+// for the columns `type_wanted` accepts (the others stay VARCHAR). Every record counts, in two
+// passes: the first `kCsvInferencePrefixRows` records of each layout group settle the columns
+// that some value there already makes VARCHAR (typically most text columns) and narrow the
+// candidates of the others; a scan of all records then tests only those columns for only the
+// candidates left. The result is that of testing every value against every candidate.
+Result<std::vector<SourceColumn>> InferCsvColumns(
+    engine::Connection& conn, const std::vector<CsvFileGroup>& groups,
+    const FileSourceOptions& options, const std::function<bool(const std::string&)>& type_wanted) {
+  std::vector<SourceColumn> columns;
+  for (const CsvFileGroup& group : groups) {
+    for (const std::string& name : group.names) AddColumn(columns, {name, "VARCHAR"});
+  }
+  std::vector<size_t> typed;  // indexes into `columns`
   for (size_t i = 0; i < columns.size(); ++i) {
-    size_t base = i * (kCandidates + 1);
-    ASSIGN_OR_RETURN(int64_t non_null, result.GetInt64(base, 0));
-    if (non_null == 0) continue;
-    for (size_t k = 0; k < kCandidates; ++k) {
-      ASSIGN_OR_RETURN(int64_t matches, result.GetInt64(base + 1 + k, 0));
-      if (matches == non_null) {
-        columns[i].type = kTypes[k];
+    if (type_wanted(columns[i].name)) typed.push_back(i);
+  }
+  if (typed.empty()) return columns;
+  std::vector<int64_t> alive(typed.size(), kCsvAllCandidates);
+  RETURN_NOT_OK(NarrowCsvCandidates(conn, groups, options, columns, typed, alive,
+                                    kCsvInferencePrefixRows));
+  RETURN_NOT_OK(NarrowCsvCandidates(conn, groups, options, columns, typed, alive, 0));
+  for (size_t k = 0; k < typed.size(); ++k) {
+    for (const CsvCandidate& candidate : kCsvCandidates) {
+      if ((alive[k] & candidate.bit) != 0) {
+        columns[typed[k]].type = candidate.type;
         break;
       }
     }
@@ -780,17 +911,21 @@ Result<std::vector<SourceColumn>> InferCsvColumns(engine::Connection& conn,
   return columns;
 }
 
-// The columns of `files` (names and, where cheap or needed, types). `want_types` false lets CSV
-// skip scanning the data.
-Result<std::vector<SourceColumn>> ObserveColumns(engine::Connection& conn,
-                                                 const FileSourceOptions& options,
-                                                 const std::vector<SourceFile>& files,
-                                                 bool want_types) {
+// The columns of `files`: names, and types for the CSV columns `type_wanted` accepts (others are
+// VARCHAR; pass nullptr to skip scanning CSV data altogether). JSON and Parquet always give types.
+Result<std::vector<SourceColumn>> ObserveColumns(
+    engine::Connection& conn, const FileSourceOptions& options,
+    const std::vector<SourceFile>& files,
+    const std::function<bool(const std::string&)>* type_wanted) {
   switch (options.format) {
     case FileFormat::kCsv: {
       ASSIGN_OR_RETURN(std::vector<CsvFileGroup> groups,
                        GroupCsvFilesByLayout(files, options.csv));
-      return InferCsvColumns(conn, groups, options, want_types && options.infer_column_types);
+      auto none = [](const std::string&) { return false; };
+      if (type_wanted == nullptr || !options.infer_column_types) {
+        return InferCsvColumns(conn, groups, options, none);
+      }
+      return InferCsvColumns(conn, groups, options, *type_wanted);
     }
     case FileFormat::kJson:
       return InferJsonColumns(conn, options, Paths(files));
@@ -879,6 +1014,14 @@ Status CheckReservedNames(const FileSourceOptions& options, const SourceSchema& 
   return Status::OK();
 }
 
+// Whether a schema hint names the column (ignoring case, as ApplyHints matches).
+bool IsHinted(const FileSourceOptions& options, std::string_view name) {
+  for (const SourceColumn& hint : options.schema_hints) {
+    if (EqualsIgnoreCase(hint.name, name)) return true;
+  }
+  return false;
+}
+
 void ApplyHints(const std::vector<SourceColumn>& hints, std::vector<SourceColumn>& columns) {
   for (const SourceColumn& hint : hints) {
     bool found = false;
@@ -919,8 +1062,11 @@ Result<InferredSchema> InferSchemaImpl(engine::Connection& conn, const FileSourc
     std::vector<SourceFile> sample(
         files.begin(),
         files.begin() + static_cast<std::ptrdiff_t>(std::min(files.size(), kInferenceMaxFiles)));
-    ASSIGN_OR_RETURN(out.schema.columns,
-                     ObserveColumns(conn, options, sample, /*want_types=*/true));
+    // Hinted columns get the hint's type whatever the data hold: only the others are typed.
+    std::function<bool(const std::string&)> unhinted = [&](const std::string& name) {
+      return !IsHinted(options, name);
+    };
+    ASSIGN_OR_RETURN(out.schema.columns, ObserveColumns(conn, options, sample, &unhinted));
     if (out.schema.columns.empty()) {
       return Status::NotFound(fmt::format(
           "no columns found in the files under {} to infer a schema from; give the schema option",
@@ -933,7 +1079,7 @@ Result<InferredSchema> InferSchemaImpl(engine::Connection& conn, const FileSourc
   if (!inferred_here && !files.empty()) {
     // Look for columns the schema lacks (names first; CSV types only when needed).
     ASSIGN_OR_RETURN(std::vector<SourceColumn> observed,
-                     ObserveColumns(conn, options, files, /*want_types=*/false));
+                     ObserveColumns(conn, options, files, /*type_wanted=*/nullptr));
     std::vector<SourceColumn> fresh;
     for (const SourceColumn& column : observed) {
       if (out.schema.Find(column.name) == nullptr) fresh.push_back(column);
@@ -941,7 +1087,11 @@ Result<InferredSchema> InferSchemaImpl(engine::Connection& conn, const FileSourc
     if (!fresh.empty()) {
       bool evolve = options.schema_evolution_mode == SchemaEvolutionMode::kAddNewColumns;
       if (evolve && options.format == FileFormat::kCsv && options.infer_column_types) {
-        ASSIGN_OR_RETURN(observed, ObserveColumns(conn, options, files, /*want_types=*/true));
+        // Type only the new columns without a hint.
+        std::function<bool(const std::string&)> fresh_unhinted = [&](const std::string& name) {
+          return out.schema.Find(name) == nullptr && !IsHinted(options, name);
+        };
+        ASSIGN_OR_RETURN(observed, ObserveColumns(conn, options, files, &fresh_unhinted));
         for (SourceColumn& column : fresh) {
           for (const SourceColumn& typed : observed) {
             if (typed.name == column.name) column.type = typed.type;

@@ -51,8 +51,16 @@
 //   - CSV is read with the options' dialect, never sniffed (ingest/csv_layout.h); columns are
 //     matched to the schema by header name (header = true) or position (_c0, _c1, ...). Inferred
 //     types (inferColumnTypes): INT, BIGINT, DECIMAL(38,0), DOUBLE, BOOLEAN (true/false), DATE,
-//     TIMESTAMP, else STRING, each chosen only when every non-null value parses. The header is
-//     read by medallion, so compressed CSV files are not read;
+//     TIMESTAMP, else STRING, each chosen only when every non-null value parses (a column with no
+//     value is STRING). Like Spark's CSV inference this reads every record of the files it
+//     infers from, but only the columns it has to type: not hinted columns (their type is the
+//     hint's), and on later runs only new columns, with addNewColumns (otherwise later runs read
+//     the headers alone). It reads the first kCsvInferencePrefixRows records of each header
+//     group first, which settle most text columns (one value that fits no candidate makes a
+//     column STRING) and narrow the candidates of the others; a second scan of all records tests
+//     only the columns still open, for only their remaining candidates. The result is the same
+//     as testing every value against every candidate. The header is read by medallion, so
+//     compressed CSV files are not read;
 //   - JSON is JSON Lines (or whole documents with multiLine), read as text and parsed with
 //     DuckDB's JSON functions so every line is accounted for. Inferred types: BIGINT, DOUBLE,
 //     BOOLEAN, STRING, STRUCT, ARRAY; conflicting types and all-null fields become STRING.
@@ -90,6 +98,9 @@ inline constexpr const char* kRescuedFilePathKey = "_file_path";
 // (spark.databricks.cloudFiles.schemaInference.sampleSize.numFiles); InferSchema does the same,
 // taking the first ones in path order.
 inline constexpr size_t kInferenceMaxFiles = 1000;
+// CSV type inference's first pass reads this many records of each group of files sharing a header
+// (see "Formats" above); it only saves work, the types are those of all records.
+inline constexpr int64_t kCsvInferencePrefixRows = 2048;
 
 // A column seen in the files that the schema did not have.
 struct NewColumn {
@@ -112,8 +123,8 @@ struct InferredSchema {
 //   - First run (`previous` empty): inferred from `files` (at most kInferenceMaxFiles of them):
 //     CSV/JSON types per inferColumnTypes (false: every value STRING, nested JSON fields too),
 //     Parquet types as stored; column order as first seen; names that differ only in case are
-//     one column (the first spelling). Then schema hints override types, and hinted columns the
-//     files lack are appended.
+//     one column (the first spelling). Then schema hints override types (CSV does not read the
+//     values of hinted columns at all), and hinted columns the files lack are appended.
 //   - Later runs: `previous`, and new columns (compared ignoring case) are handled per
 //     schemaEvolutionMode. addNewColumns appends them (hinted type, else inferred) and reports
 //     them in new_columns. Databricks instead stops the stream with UnknownFieldException and the

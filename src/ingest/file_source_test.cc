@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "engine/sql_text.h"
 #include "storage/test_util.h"
@@ -319,6 +320,109 @@ TEST_F(FileSourceTest, CsvParseModes) {
       << failed.status().ToString();
   EXPECT_EQ(Query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'batch_ff'"),
             (Rows{{"0"}}));
+}
+
+// Inference gives each column the first candidate type every value parses as. It tests values in
+// two passes and with cheaper expressions than the rules it implements; compare it with those
+// rules, written out plainly, on values at the edges of each type.
+TEST_F(FileSourceTest, CsvInferenceFollowsThePerValueRules) {
+  const std::vector<std::string> values = {
+      "1", " 1 ", "+1", "-0", "\t5", "5\n", "007", "1.5", "1e3", "0x10", "1_000", "+-1", ".5",
+      "inf", "-Infinity", "NaN", "2147483647", "2147483648", "-2147483649",
+      "9223372036854775807", "9223372036854775808", "99999999999999999999999999999999999999",
+      "100000000000000000000000000000000000000", "-99999999999999999999999999999999999999",
+      "0000000000000000000000000000000000000000001", "true", " TRUE ", "False", "false\t", "yes",
+      "2024-01-02", " 2024-01-02 ", "2024-1-2", "2024-13-01", "2024-01-02\t", "2024-01-02\n",
+      "2024-01-02T", "2024-01-02T03:04", "2024-01-02 03:04:05", "2024-01-02 03:04:05 ",
+      "2024-01-02 03:04:05Z", "2024-01-02 03:04:05+02", "2024-01-02  ", "2024-01-02 x",
+      "2024-01-02 03:04\n", "2024-01-02\n03:04", "20240102", "abc", " "};
+  // The rules: a candidate fits when the test holds (in this order; else VARCHAR).
+  const std::vector<std::pair<std::string, std::string>> rules = {
+      {"INTEGER",
+       "regexp_full_match({0}, '\\s*[+-]?[0-9]+\\s*') AND TRY_CAST({0} AS INTEGER) IS NOT NULL"},
+      {"BIGINT",
+       "regexp_full_match({0}, '\\s*[+-]?[0-9]+\\s*') AND TRY_CAST({0} AS BIGINT) IS NOT NULL"},
+      {"DECIMAL(38,0)",
+       "regexp_full_match({0}, '\\s*[+-]?[0-9]+\\s*') AND TRY_CAST({0} AS DECIMAL(38,0)) IS NOT "
+       "NULL"},
+      {"DOUBLE", "TRY_CAST({0} AS DOUBLE) IS NOT NULL"},
+      {"BOOLEAN", "lower(trim({0})) IN ('true', 'false')"},
+      {"DATE",
+       "regexp_full_match(trim({0}), '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}') AND TRY_CAST({0} AS "
+       "DATE) IS NOT NULL"},
+      {"TIMESTAMP WITH TIME ZONE",
+       "regexp_full_match(trim({0}), '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}[T ].*') AND "
+       "TRY_CAST({0} AS TIMESTAMPTZ) IS NOT NULL"},
+  };
+  FileSourceOptions options = Options("format => 'csv', header => true");
+  std::set<std::string> types_seen;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string& value = values[i];
+    std::string quoted = "\"";
+    for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += "\"";
+    std::string name = fmt::format("v{:02}.csv", i);
+    Write(name, "c\n" + quoted + "\n");
+    std::string expected = "VARCHAR";
+    for (const auto& [type, rule] : rules) {
+      Rows holds = Query("SELECT " + fmt::format(fmt::runtime(rule), engine::QuoteString(value)));
+      if (holds == Rows{{"true"}}) {
+        expected = type;
+        break;
+      }
+    }
+    ASSERT_OK_AND_ASSIGN(InferredSchema inferred,
+                         InferSchema(*conn_, options, Only(List(options), name), std::nullopt));
+    EXPECT_EQ(Schema(inferred.schema), "c " + expected) << "value [" << value << "]";
+    types_seen.insert(expected);
+  }
+  EXPECT_EQ(types_seen.size(), rules.size() + 1) << "the values cover every type";
+}
+
+// Wide decimals read whole numbers through HUGEINT (DuckDB's direct cast is slow): the values
+// are those of the direct cast.
+TEST_F(FileSourceTest, CsvWideDecimalsReadAsTheDirectCast) {
+  const std::vector<std::string> values = {
+      "12345678901234567890123456789", " 7 ", "-0", "+5", "1.555", "abc", "1e3",
+      "1000000000000000000000000000000000000",  // 37 digits: too wide for DECIMAL(38,2)
+      "999999999999999999999999999999999999", "0000000000000000000000000000000000000000001"};
+  std::string content = "i,d\n";
+  for (size_t i = 0; i < values.size(); ++i) content += fmt::format("{},{}\n", i, values[i]);
+  Write("a.csv", content);
+  FileSourceOptions options =
+      Options("format => 'csv', header => true, schema => 'i INT, d DECIMAL(38,2)'");
+  ASSERT_OK(ReadIntoTable(*conn_, options, SourceSchema{options.schema}, List(options), "batch")
+                .status());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(Query(fmt::format("SELECT d FROM batch WHERE i = {}", i)),
+              Query(fmt::format("SELECT TRY_CAST({} AS DECIMAL(38,2))",
+                                engine::QuoteString(values[i]))))
+        << "value [" << values[i] << "]";
+  }
+}
+
+// Every record counts, not only the first ones; a column without any value is STRING.
+TEST_F(FileSourceTest, CsvInferenceReadsEveryRecord) {
+  std::string content = "n,d,b,t,empty\n";
+  for (int i = 0; i < 5000; ++i) {
+    content += fmt::format("{},{},{},2024-01-02,\n", i, i, i % 2 == 0 ? "true" : "false");
+  }
+  content += "5000,0.5,maybe,2024-01-02 03:04:05,\n";
+  Write("a.csv", content);
+  Write("b.csv", "n,d,b,t,empty\n3000000000,1,true,2024-01-03,\n");
+  FileSourceOptions options = Options("format => 'csv', header => true");
+  ASSERT_OK_AND_ASSIGN(InferredSchema inferred,
+                       InferSchema(*conn_, options, List(options), std::nullopt));
+  EXPECT_EQ(Schema(inferred.schema),
+            "n BIGINT, d DOUBLE, b VARCHAR, t VARCHAR, empty VARCHAR");
+
+  // Hinted columns are not inferred: their type is the hint's whatever the values.
+  FileSourceOptions hinted =
+      Options("format => 'csv', header => true, schemaHints => 'b BOOLEAN, t STRING'");
+  ASSERT_OK_AND_ASSIGN(InferredSchema with_hints,
+                       InferSchema(*conn_, hinted, List(hinted), std::nullopt));
+  EXPECT_EQ(Schema(with_hints.schema),
+            "n BIGINT, d DOUBLE, b BOOLEAN, t VARCHAR, empty VARCHAR");
 }
 
 TEST_F(FileSourceTest, CsvDialectOptions) {

@@ -7,7 +7,6 @@
 #include "common/macros.h"
 #include "delta/transaction.h"
 #include "engine/delta_writer.h"
-#include "engine/duckdb_parquet_handler.h"
 #include "engine/sql_text.h"
 
 namespace medallion::pipeline {
@@ -40,7 +39,8 @@ void EventLog::Add(PipelineEvent event) {
   rows_.push_back(Row{delta::GenerateUuid(), next_seq_++, NowMicros(), std::move(event)});
 }
 
-Status EventLog::Flush(engine::Connection& conn) {
+Status EventLog::Flush(engine::Connection& conn, delta::ParquetHandler& parquet,
+                       delta::ParquetWriter& checkpoint_writer) {
   std::vector<Row> rows;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -82,10 +82,10 @@ Status EventLog::Flush(engine::Connection& conn) {
       "AS t(id, sequence, origin, \"timestamp\", message, level, maturity_level, error, details, "
       "event_type)",
       values);
-  ASSIGN_OR_RETURN(auto parquet, engine::DuckDbParquetHandler::Make());
   engine::WriteOptions options;
   options.operation = "WRITE";
-  auto written = engine::WriteDelta(conn, sql, store_, table_root_, *parquet, options);
+  options.checkpoint_writer = &checkpoint_writer;
+  auto written = engine::WriteDelta(conn, sql, store_, table_root_, parquet, options);
   if (!written.ok()) {
     std::lock_guard<std::mutex> lock(mu_);  // keep the events for a later Flush
     rows_.insert(rows_.begin(), rows.begin(), rows.end());

@@ -41,6 +41,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "delta/parquet_handler.h"
+#include "delta/parquet_writer.h"
 #include "engine/database.h"
 #include "storage/object_store.h"
 
@@ -65,7 +67,9 @@ class EventLog {
 
   void Add(PipelineEvent event);
   // Appends the buffered events to the table (creating it on first use) and clears the buffer.
-  Status Flush(engine::Connection& conn);
+  // `parquet` reads and `checkpoint_writer` writes the table's checkpoints (borrowed).
+  Status Flush(engine::Connection& conn, delta::ParquetHandler& parquet,
+               delta::ParquetWriter& checkpoint_writer);
 
   const std::string& update_id() const { return update_id_; }
 

@@ -510,6 +510,7 @@ class FlowRun {
                                     bool overwrite) {
     ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, folder));
     engine::WriteOptions options;
+    options.checkpoint_writer = ctx_.checkpoint_writer;
     options.txn = txn;
     options.partition_by = target_.definition.partition_by;
     options.table_properties = target_.definition.table_properties;
@@ -546,7 +547,6 @@ Result<FlowMetrics> FlowExecutor::Run() {
   }
   ASSIGN_OR_RETURN(auto conn, ctx_.database->Connect());
   RETURN_NOT_OK(conn->Execute("SET TimeZone = 'UTC'"));
-  RETURN_NOT_OK(engine::RegisterSparkFunctions(*conn));
   FlowRun run(ctx_, flow_, target_, *conn);
 
   if (target_.definition.kind == DatasetKind::kMaterializedView) {

@@ -41,6 +41,7 @@
 
 #include "common/result.h"
 #include "delta/parquet_handler.h"
+#include "delta/parquet_writer.h"
 #include "engine/database.h"
 #include "pipeline/dataflow_graph.h"
 #include "pipeline/event_log.h"
@@ -58,6 +59,7 @@ struct UpdateContext {
   std::string lakehouse_path;                 // its absolute local path
   storage::ObjectStore* state = nullptr;      // the pipeline state folder
   delta::ParquetHandler* parquet = nullptr;
+  delta::ParquetWriter* checkpoint_writer = nullptr;  // writes the tables' checkpoints
   EventLog* event_log = nullptr;
 };
 

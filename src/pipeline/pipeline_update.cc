@@ -165,6 +165,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Load(const std::filesystem::path& sp
   }
   ASSIGN_OR_RETURN(p->db_, engine::Database::Open(db_options));
   ASSIGN_OR_RETURN(auto conn, p->db_->Connect());
+  // Once for every connection the flows will open.
+  RETURN_NOT_OK(engine::RegisterSparkFunctions(*conn, engine::MacroScope::kDatabase));
   DataflowGraph::Options graph_options;
   graph_options.default_catalog = p->spec_.catalog;
   graph_options.default_schema = p->spec_.schema.empty() ? "default" : p->spec_.schema;
@@ -195,7 +197,6 @@ Result<std::string> Pipeline::PipelineId() {
 Status Pipeline::DryRun() {
   ASSIGN_OR_RETURN(auto conn, db_->Connect());
   RETURN_NOT_OK(conn->Execute("SET TimeZone = 'UTC'"));
-  RETURN_NOT_OK(engine::RegisterSparkFunctions(*conn));
   std::filesystem::create_directories(spec_.lakehouse);
   ASSIGN_OR_RETURN(auto lakehouse, storage::LocalObjectStore::Make(spec_.lakehouse.string()));
   UpdateContext ctx;
@@ -232,6 +233,9 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
   }
   if (!state_) {
     ASSIGN_OR_RETURN(state_, storage::LocalObjectStore::Make(state_folder_.string()));
+  }
+  if (!checkpoint_writer_) {
+    ASSIGN_OR_RETURN(checkpoint_writer_, engine::DuckDbParquetWriter::Make());
   }
   ASSIGN_OR_RETURN(std::string pipeline_id, PipelineId());
   UpdateResult result;
@@ -328,6 +332,7 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
       write.mode = engine::WriteOptions::Mode::kOverwrite;
       write.txn = std::make_pair(ResetAppId(spec_.name), epoch);
       write.operation = "TRUNCATE";
+      write.checkpoint_writer = checkpoint_writer_.get();
       RETURN_NOT_OK(engine::WriteDelta(*conn, fmt::format("SELECT * FROM {} LIMIT 0", view),
                                        *lakehouse_, folder, *parquet_, write)
                         .status()
@@ -345,6 +350,7 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
   ctx.lakehouse_path = spec_.lakehouse.string();
   ctx.state = state_.get();
   ctx.parquet = parquet_.get();
+  ctx.checkpoint_writer = checkpoint_writer_.get();
   ctx.event_log = &events;
 
   orchestrate::TaskGraph tasks;
@@ -484,7 +490,7 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
               .level = result.ok() ? "INFO" : "ERROR",
               .message = fmt::format("Update {} is {}.", result.update_id.substr(0, 6), final_state),
               .details_json = json{{"update_progress", {{"state", final_state}}}}.dump()});
-  RETURN_NOT_OK(events.Flush(*conn));
+  RETURN_NOT_OK(events.Flush(*conn, *parquet_, *checkpoint_writer_));
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   return result;

@@ -42,6 +42,7 @@
 #include "common/result.h"
 #include "engine/database.h"
 #include "engine/duckdb_parquet_handler.h"
+#include "engine/duckdb_parquet_writer.h"
 #include "pipeline/dataflow_graph.h"
 #include "pipeline/flow_executor.h"
 #include "pipeline/pipeline_spec.h"
@@ -120,6 +121,7 @@ class Pipeline {
   std::filesystem::path state_folder_;
   std::unique_ptr<engine::Database> db_;
   std::unique_ptr<engine::DuckDbParquetHandler> parquet_;
+  std::unique_ptr<engine::DuckDbParquetWriter> checkpoint_writer_;  // made on the first Run
   std::unique_ptr<storage::LocalObjectStore> lakehouse_;
   std::unique_ptr<storage::LocalObjectStore> state_;
 };

@@ -293,8 +293,7 @@ std::string FinalSelect(const FileSourceOptions& options, const SourceSchema& sc
           fmt::format("d.{} IS NOT NULL AND d.{} IS NULL", SourceCol(i), TypedCol(i));
       if (!entries.empty()) entries += ", ";
       entries += fmt::format("CASE WHEN {} THEN {{'k': {}, 'v': {}}} END", failed,
-                             QuoteString(schema.columns[i].name),
-                             RescuedValueExpr(shape, i, "d"));
+                             QuoteString(schema.columns[i].name), RescuedValueExpr(shape, i, "d"));
       if (!any.empty()) any += " OR ";
       any += "(" + failed + ")";
     }

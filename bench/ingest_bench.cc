@@ -1,8 +1,9 @@
 // ingest_bench: the CSV file source (ingest/file_source.h) against DuckDB's own typed read_csv of
 // the same files, in one process and one in-memory database, each step timed (wall clock, best of
-// --repeat runs):
+// --repeat runs; the steps take turns, so a change in the machine's load affects them alike):
 //
-//   duckdb_read_csv   CREATE TEMP TABLE AS SELECT * FROM read_csv([files], header, typed columns)
+//   duckdb_read_csv   CREATE TEMP TABLE AS SELECT * FROM read_csv([files], header, typed columns,
+//                     hive_partitioning = false)
 //   infer_first       InferSchema with no previous schema (a first run)
 //   infer_later       InferSchema with the first run's schema (a later run: new-column detection)
 //   read_into_table   ReadIntoTable with the inferred schema (the batch's rows, rescued data,
@@ -83,9 +84,10 @@ int Main(int argc, char** argv) {
     } else if (!arg.starts_with("--") && folder.empty()) {
       folder = std::string(arg);
     } else {
-      std::fprintf(stderr,
-                   "usage: ingest_bench [--repeat N] [--sql] [--options SQL] [--duckdb-columns STRUCT] "
-                   "FOLDER\n");
+      std::fprintf(
+          stderr,
+          "usage: ingest_bench [--repeat N] [--sql] [--options SQL] [--duckdb-columns STRUCT] "
+          "FOLDER\n");
       return 2;
     }
   }
@@ -106,12 +108,12 @@ int Main(int argc, char** argv) {
     list += engine::QuoteString(file.path);
   }
 
-  // The steps run in turns (duckdb, infer first, infer later, read; repeat) so that a change in the
-  // machine's load meanwhile affects them alike.
+  // The steps take turns: duckdb, infer first, infer later, read; again.
   int64_t duckdb_rows = 0;
   auto duckdb_step = [&] {
     Status status = conn->Execute(fmt::format(
         "CREATE OR REPLACE TEMP TABLE duck AS SELECT * FROM read_csv([{}], header = true, "
+        "hive_partitioning = false, "
         "columns = {})",
         list, duckdb_columns));
     if (!status.ok()) Fail("duckdb read_csv", status);
@@ -153,9 +155,9 @@ int Main(int argc, char** argv) {
     if (!schema.empty()) schema += ", ";
     schema += column.name + " " + column.type;
   }
-  std::printf("files: %zu, rows: %lld (duckdb: %lld), malformed: %zu, schema: %s\n",
-              files.size(), static_cast<long long>(summary.rows),
-              static_cast<long long>(duckdb_rows), summary.malformed.size(), schema.c_str());
+  std::printf("files: %zu, rows: %lld (duckdb: %lld), malformed: %zu, schema: %s\n", files.size(),
+              static_cast<long long>(summary.rows), static_cast<long long>(duckdb_rows),
+              summary.malformed.size(), schema.c_str());
   std::printf("best of %d (s):\n", repeat);
   std::printf("  duckdb_read_csv  %8.3f\n", duckdb);
   std::printf("  infer_first      %8.3f\n", infer_first);

@@ -768,9 +768,10 @@ constexpr int64_t kCsvIntegerCandidates = 1 | 2 | 4;  // whole numbers only
 // The candidates among `alive` that a VARCHAR value `c` parses as, one bit each (NULL for NULL).
 // A value fits a candidate when it casts to the type and, for the integer types, is a whole
 // number; for BOOLEAN, is true or false in any case; for DATE and TIMESTAMP, starts yyyy-m-d
-// (what a file source test, CsvInferenceFollowsThePerValueRules, spells out plainly). The tests
-// are arranged so that each value pays for as few of them as possible. Tests are nested in CASEs because DuckDB evaluates a CASE
-// branch only for the rows that reach it, while both sides of an AND are computed for every row.
+// (the test CsvInferenceFollowsThePerValueRules spells these rules out plainly). The tests are
+// arranged so that each value pays for as few of them as possible: a costly test (a cast) is
+// nested in a CASE after a cheap one (a pattern), as DuckDB evaluates a CASE branch only for the
+// rows that reach it (an AND may compute both sides for every row).
 // For a whole number the integer types nest (INTEGER implies BIGINT implies DECIMAL(38,0) implies
 // DOUBLE), so the first that fits decides, and none of BOOLEAN, DATE or TIMESTAMP can fit.
 // DECIMAL(38,0) is tested as a HUGEINT within +-(10^38 - 1): the same for whole numbers, and far

@@ -1,5 +1,5 @@
 // Exactly once: `medallion run` killed with SIGKILL at random instants, then run again, gives the
-// same tables as clean runs (../shared/DESIGN.md, "Contracts": exactly once). Two waves of landing
+// same tables as clean runs (an AUTO CDC SCD type 2 flow included) (../shared/DESIGN.md, "Contracts": exactly once). Two waves of landing
 // files, each processed by a run that is killed at a random point and then completed.
 #include <gtest/gtest.h>
 
@@ -42,6 +42,9 @@ CREATE FLOW from_silver AS INSERT INTO events BY NAME SELECT k, 'silver' AS src 
 CREATE FLOW from_bronze AS INSERT INTO events BY NAME
   SELECT CAST(k AS BIGINT) AS k, 'bronze' AS src FROM STREAM(bronze);
 CREATE FLOW seed AS INSERT ONCE INTO events BY NAME SELECT CAST(0 AS BIGINT) AS k, 'seed' AS src;
+
+CREATE OR REFRESH STREAMING TABLE history;
+APPLY CHANGES INTO history FROM STREAM(silver) KEYS (file) SEQUENCE BY k STORED AS SCD TYPE 2;
 
 CREATE OR REFRESH MATERIALIZED VIEW gold AS
 SELECT file, count(*) AS n, sum(amount) AS total FROM silver GROUP BY file;
@@ -87,7 +90,8 @@ std::map<std::string, std::vector<std::string>> Tables(const fs::path& root) {
   std::map<std::string, std::vector<std::string>> out;
   auto session = engine::Session::Open();
   EXPECT_TRUE(session.ok());
-  for (const char* table : {"bronze", "silver", "silver_quarantine", "events", "gold"}) {
+  for (const char* table :
+       {"bronze", "silver", "silver_quarantine", "events", "gold", "history"}) {
     fs::path folder = root / "lakehouse" / "default" / table;
     std::string columns = std::string(table) == "silver_quarantine"
                               ? "* EXCLUDE (_quarantined_at)"
@@ -121,6 +125,7 @@ TEST(PipelineCrashTest, KilledRunsThenRerunEqualCleanRuns) {
   auto expected = Tables(clean);
   ASSERT_EQ(expected["bronze"].size(), 400u);
   ASSERT_FALSE(expected["silver_quarantine"].empty());
+  ASSERT_EQ(expected["history"].size(), expected["silver"].size());  // a version per silver row
 
   const int trials = 50;
   std::mt19937 rng(20261121);

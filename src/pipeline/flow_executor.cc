@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "engine/spark_sql.h"
 #include "engine/sql_text.h"
 #include "ingest/file_source.h"
+#include "pipeline/auto_cdc.h"
 #include "pipeline/flow_progress.h"
 
 namespace medallion::pipeline {
@@ -44,6 +46,12 @@ std::string SourceKey(const FlowSource& s) {
     return key;
   }
   return "table:" + s.table_folder;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 bool IsNotFound(const Status& status) { return status.code() == StatusCode::kNotFound; }
@@ -100,6 +108,13 @@ std::string DefinitionHash(const Flow& flow, const Dataset& target) {
 
 std::string ResetAppId(const std::string& pipeline_name) {
   return fmt::format("medallion:{}:reset", pipeline_name);
+}
+
+std::string AutoCdcStateFolder(const std::string& table_folder) {
+  size_t slash = table_folder.rfind('/');
+  std::string parent = slash == std::string::npos ? "" : table_folder.substr(0, slash + 1);
+  std::string table = slash == std::string::npos ? table_folder : table_folder.substr(slash + 1);
+  return parent + "__medallion_autocdc_" + table;
 }
 
 FlowExecutor::FlowExecutor(const UpdateContext& context, size_t flow)
@@ -299,6 +314,7 @@ class FlowRun {
     CollectStreamingSources(*ctx_.graph, flow_, sources);
     BatchPlan plan;
     plan.batch = batch;
+    plan.now_ms = NowMs();
     bool any_new = false;
     for (const auto& [key, s] : sources) {
       auto h = history.find(key);
@@ -504,17 +520,91 @@ class FlowRun {
     return m;
   }
 
+  // One AUTO CDC batch (see the header comment); the sources are registered.
+  Result<FlowMetrics> ExecuteAutoCdc(const std::string& app_id, int64_t batch, int64_t now_ms) {
+    const AutoCdcDefinition& cdc = *flow_.auto_cdc;
+    FlowMetrics m;
+    RETURN_NOT_OK(conn_.Execute("CREATE OR REPLACE TEMP TABLE __medallion_cdc_changes AS " +
+                                flow_.sql));
+    ASSIGN_OR_RETURN(auto changes, conn_.Query("SELECT count(*) FROM __medallion_cdc_changes"));
+    ASSIGN_OR_RETURN(m.num_input_rows, changes.GetInt64(0, 0));
+    AutoCdcInput input;
+    input.changes_table = "__medallion_cdc_changes";
+    input.now_ms = now_ms;
+    ASSIGN_OR_RETURN(auto target, LatestSnapshot(ctx_, target_.table_folder));
+    if (target != nullptr) {
+      RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *target, *ctx_.lakehouse,
+                                              "__medallion_cdc_target"));
+      input.target_table = "__medallion_cdc_target";
+    }
+    const std::string state_folder = AutoCdcStateFolder(target_.table_folder);
+    ASSIGN_OR_RETURN(auto state, LatestSnapshot(ctx_, state_folder));
+    bool state_written = false;
+    if (state != nullptr) {
+      // Written for this batch by an earlier, interrupted run: read the state before it.
+      state_written = state->TxnVersion(app_id).value_or(-1) >= batch;
+      std::shared_ptr<const delta::Snapshot> before = state;
+      if (state_written) {
+        before = nullptr;
+        if (state->version() > 0) {
+          ASSIGN_OR_RETURN(before, delta::SnapshotBuilder(*ctx_.lakehouse, state_folder)
+                                       .AtVersion(state->version() - 1)
+                                       .Build(*ctx_.parquet));
+        }
+      }
+      if (before != nullptr && !before->files().empty()) {
+        RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *before, *ctx_.lakehouse,
+                                                "__medallion_cdc_state"));
+        input.state_table = "__medallion_cdc_state";
+      }
+    }
+    ASSIGN_OR_RETURN(AutoCdcOptions options,
+                     AutoCdcOptionsFromProperties(target_.definition.table_properties));
+    input.output_prefix = "__medallion_cdc_out";
+    ASSIGN_OR_RETURN(AutoCdcOutput out, ApplyAutoCdc(conn_, cdc, input, options));
+    m.num_upserted_rows = out.num_upserted_rows;
+    m.num_deleted_rows = out.num_deleted_rows;
+    auto txn = std::make_pair(app_id, batch);
+    if (!state_written) {
+      RETURN_NOT_OK(Write("SELECT * FROM " + QuoteIdentifier(out.new_state_table), state_folder,
+                          txn, /*overwrite=*/true, /*hidden=*/true)
+                        .status()
+                        .WithContext("AUTO CDC state"));
+    }
+    std::string rows = "SELECT * FROM " + QuoteIdentifier(out.target_rows_table);
+    if (!out.truncated && !input.target_table.empty()) {
+      std::string match;
+      for (const std::string& key : cdc.keys) {
+        match += fmt::format("{}__k.{} IS NOT DISTINCT FROM __t.{}", match.empty() ? "" : " AND ",
+                             QuoteIdentifier(key), QuoteIdentifier(key));
+      }
+      rows = fmt::format(
+          "SELECT __t.* FROM {} AS __t WHERE NOT EXISTS (SELECT 1 FROM {} AS __k WHERE {}) "
+          "UNION ALL BY NAME {}",
+          QuoteIdentifier(input.target_table), QuoteIdentifier(out.touched_keys_table), match,
+          rows);
+    }
+    ASSIGN_OR_RETURN(auto written, Write(rows, target_.table_folder, txn, /*overwrite=*/true));
+    m.num_output_rows = out.num_upserted_rows;
+    m.table_version = written.version;
+    return m;
+  }
+
   // Appends (or, for a new or empty table and for overwrite, replaces with schema) the rows.
+  // `hidden`: a table of medallion's own (AUTO CDC state), without the target's partitioning and
+  // properties.
   Result<engine::WriteResult> Write(const std::string& sql, const std::string& folder,
                                     const std::optional<std::pair<std::string, int64_t>>& txn,
-                                    bool overwrite) {
+                                    bool overwrite, bool hidden = false) {
     ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, folder));
     engine::WriteOptions options;
     options.checkpoint_writer = ctx_.checkpoint_writer;
     options.txn = txn;
-    options.partition_by = target_.definition.partition_by;
-    options.table_properties = target_.definition.table_properties;
-    options.table_properties.erase("skipChangeCommits");
+    if (!hidden) {
+      options.partition_by = target_.definition.partition_by;
+      options.table_properties = target_.definition.table_properties;
+      options.table_properties.erase("skipChangeCommits");
+    }
     if (overwrite || snapshot == nullptr || snapshot->files().empty()) {
       options.mode = engine::WriteOptions::Mode::kOverwrite;
       options.overwrite_schema = true;
@@ -540,11 +630,6 @@ class FlowRun {
 }  // namespace
 
 Result<FlowMetrics> FlowExecutor::Run() {
-  if (flow_.kind == FlowDefinition::Kind::kAutoCdc) {
-    return Status::NotSupported(fmt::format(
-        "{}:{}: flow '{}': AUTO CDC / APPLY CHANGES flows are not supported yet",
-        flow_.location.file, flow_.location.line, flow_.name));
-  }
   ASSIGN_OR_RETURN(auto conn, ctx_.database->Connect());
   RETURN_NOT_OK(conn->Execute("SET TimeZone = 'UTC'"));
   FlowRun run(ctx_, flow_, target_, *conn);
@@ -622,7 +707,7 @@ Result<FlowMetrics> FlowExecutor::Run() {
       m.detail = "ONCE flow already ran";
       return m;
     }
-    plan = BatchPlan{0, {}};
+    plan = BatchPlan{0, NowMs(), {}};
     RETURN_NOT_OK(log.Write(*plan));
   } else {
     ASSIGN_OR_RETURN(plan, run.PlanBatch(SummarizeProgress(plans), plans.empty() ? 0 : plans.back().batch + 1,
@@ -636,8 +721,13 @@ Result<FlowMetrics> FlowExecutor::Run() {
     RETURN_NOT_OK(log.Write(*plan));
   }
   RETURN_NOT_OK(run.RegisterSources(flow_, &*plan, nullptr));
-  ASSIGN_OR_RETURN(FlowMetrics m,
-                   run.ExecuteAndWrite(std::make_pair(app_id, plan->batch), /*overwrite=*/false));
+  FlowMetrics m;
+  if (flow_.kind == FlowDefinition::Kind::kAutoCdc) {
+    ASSIGN_OR_RETURN(m, run.ExecuteAutoCdc(app_id, plan->batch, plan->now_ms));
+  } else {
+    ASSIGN_OR_RETURN(m, run.ExecuteAndWrite(std::make_pair(app_id, plan->batch),
+                                            /*overwrite=*/false));
+  }
   m.batch = plan->batch;
   m.num_input_files = new_files;
   m.num_malformed_dropped = run.malformed_dropped();
@@ -651,6 +741,12 @@ Status FlowExecutor::Bind(engine::Connection& conn, const std::map<size_t, std::
   FlowRun run(ctx_, flow_, target_, conn);
   RETURN_NOT_OK(run.RegisterSources(flow_, nullptr, &dry_tables));
   std::string query = flow_.sql;
+  if (flow_.kind == FlowDefinition::Kind::kAutoCdc) {
+    RETURN_NOT_OK(conn.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP TABLE __medallion_dry_changes AS SELECT * FROM ({}) LIMIT 0",
+        query)));
+    return CreateAutoCdcTarget(conn, *flow_.auto_cdc, "__medallion_dry_changes", dry_table);
+  }
   RETURN_NOT_OK(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM ({}) LIMIT 0",
                                          QuoteIdentifier(dry_table), query)));
   for (const auto& e : target_.definition.expectations) {

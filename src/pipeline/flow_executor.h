@@ -24,6 +24,15 @@
 // Spark's Delta streaming source does, unless the table property `skipChangeCommits` is set on the
 // reading dataset (TBLPROPERTIES ('skipChangeCommits' = 'true')): then such commits are skipped.
 //
+// An AUTO CDC flow (pipeline/auto_cdc.h) plans and records its batches the same way (the plan also
+// records the batch's time, for tombstones). Its batch applies the source's new rows as change
+// events to the target's rows and to the hidden state table `__medallion_autocdc_<table>` beside
+// the target (one row per key: latest sequence, tombstones), then commits the new state and then
+// the target, each with the batch's txn. A re-run after the state commit reads the state as it was
+// before it (the previous version), so the batch computes the same output. The target is rewritten
+// whole each batch (copy-on-write of only the files holding touched keys is still to come).
+// Expectations do not apply to AUTO CDC flows.
+//
 // A materialized view is recomputed from its inputs and overwrites its table (schema included),
 // unless none of its inputs changed since its last refresh and its definition is the same (the
 // state file <state>/flows/<flow>/refresh.json records input versions and a definition hash).
@@ -87,12 +96,18 @@ struct FlowMetrics {
   // Malformed records of file sources that are not rows (no rescued data column, or
   // mode DROPMALFORMED); ingest/file_source.h lists them. Counted, never silently lost.
   int64_t num_malformed_dropped = 0;
+  int64_t num_upserted_rows = 0;  // AUTO CDC: target rows new or changed
+  int64_t num_deleted_rows = 0;   // AUTO CDC: target rows removed
   std::vector<ExpectationMetrics> expectations;
   std::string detail;  // e.g. "3 new files", "inputs unchanged"
 };
 
 // The txn appId that records a table's epoch (raised by each full refresh).
 std::string ResetAppId(const std::string& pipeline_name);
+
+// The folder of the hidden AUTO CDC state table of the streaming table in `table_folder`:
+// "<schema>/__medallion_autocdc_<table>".
+std::string AutoCdcStateFolder(const std::string& table_folder);
 
 class FlowExecutor {
  public:
@@ -101,7 +116,7 @@ class FlowExecutor {
   // Runs the flow once, as the header comment describes.
   // Errors: InvalidArgument for query errors (DuckDB's message) and failed FAIL UPDATE
   // expectations (naming the expectation and a failing row); the store's IOError; Conflict when a
-  // concurrent writer changed the target; NotSupported for AUTO CDC flows (not implemented yet).
+  // concurrent writer changed the target; AUTO CDC errors (a NULL sequence, naming the key).
   Result<FlowMetrics> Run();
 
   // Binds the flow's query over empty inputs of the right schemas and creates the empty TEMP

@@ -33,12 +33,13 @@ json ToJson(const BatchPlan& plan) {
     }
     sources[key] = std::move(entry);
   }
-  return {{"batch", plan.batch}, {"sources", std::move(sources)}};
+  return {{"batch", plan.batch}, {"now_ms", plan.now_ms}, {"sources", std::move(sources)}};
 }
 
 Result<BatchPlan> FromJson(const json& doc) {
   BatchPlan plan;
   plan.batch = doc.at("batch").get<int64_t>();
+  plan.now_ms = doc.value("now_ms", int64_t{0});
   for (const auto& [key, entry] : doc.at("sources").items()) {
     SourceProgress s;
     if (entry.contains("files")) {

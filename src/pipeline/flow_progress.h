@@ -13,7 +13,7 @@
 // pipeline/flow_executor.h), whose batches start again at 0.
 //
 // File format (JSON, frozen; readers ignore unknown fields):
-//   {"batch": 3, "sources": {"<source key>": {"files": [{"path": "...", "size": 10,
+//   {"batch": 3, "now_ms": 1700000000000, "sources": {"<source key>": {"files": [{"path": "...", "size": 10,
 //     "modification_time": 1700000000000000}], "schema": <ingest schema JSON>}
 //                           | {"start_version": 4, "end_version": 9}}}
 // where a Delta source's versions (start_version, end_version] were read (start_version -1 with
@@ -54,6 +54,7 @@ struct SourceProgress {
 
 struct BatchPlan {
   int64_t batch = 0;
+  int64_t now_ms = 0;  // when the batch was planned (AUTO CDC tombstone times; replayed as is)
   std::map<std::string, SourceProgress> sources;  // by source key
 };
 

@@ -211,7 +211,6 @@ Status Pipeline::DryRun() {
   for (size_t f : graph_.topological_order()) {
     const Flow& flow = graph_.flows()[f];
     const Dataset& target = graph_.datasets()[flow.target];
-    if (flow.kind == FlowDefinition::Kind::kAutoCdc) continue;  // checked by the graph
     std::string table = fmt::format("__medallion_dry_{}", f);
     Status bound = FlowExecutor(ctx, f).Bind(*conn, dry_tables, table);
     if (!bound.ok()) {
@@ -320,7 +319,8 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
       return main.status();
     }
     int64_t epoch = (*main)->TxnVersion(ResetAppId(spec_.name)).value_or(0) + 1;
-    for (std::string folder : {ds.table_folder + "_quarantine", ds.table_folder}) {
+    for (std::string folder : {ds.table_folder + "_quarantine", AutoCdcStateFolder(ds.table_folder),
+                               ds.table_folder}) {
       auto snapshot = delta::SnapshotBuilder(*lakehouse_, folder).Build(*parquet_);
       if (!snapshot.ok()) {
         if (snapshot.status().code() == StatusCode::kNotFound) continue;
@@ -462,7 +462,9 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
                         {"num_input_rows", m.num_input_rows},
                         {"num_input_files", m.num_input_files},
                         {"num_rescued_rows", m.num_rescued_rows},
-                        {"num_malformed_records_dropped", m.num_malformed_dropped}}},
+                        {"num_malformed_records_dropped", m.num_malformed_dropped},
+                        {"num_upserted_rows", m.num_upserted_rows},
+                        {"num_deleted_rows", m.num_deleted_rows}}},
                       {"data_quality",
                        {{"dropped_records", m.num_dropped_rows},
                         {"quarantined_records", m.num_quarantined_rows},

@@ -1,13 +1,22 @@
 -- Silver: typed, deduplicated, conformed.
 
--- The airport dimension: the latest extract's attributes per airport.
-CREATE OR REFRESH MATERIALIZED VIEW silver_airports
+-- The airport dimension, with history (SCD type 2): each airports extract is a set of change
+-- events; a changed attribute closes the airport's current version and opens a new one.
+CREATE OR REFRESH STREAMING TABLE silver_airports
+COMMENT 'Airports, one row per version (__START_AT, __END_AT)';
+
+CREATE FLOW airports_history AS AUTO CDC INTO silver_airports
+FROM STREAM(bronze_airports)
+KEYS (iata)
+SEQUENCE BY extracted_at
+COLUMNS * EXCEPT (source_file, extracted_at, _rescued_data)
+STORED AS SCD TYPE 2;
+
+-- The current version of each airport.
+CREATE TEMPORARY VIEW current_airports
 AS SELECT iata, name, city, state, country,
           CAST(latitude AS DOUBLE) AS latitude, CAST(longitude AS DOUBLE) AS longitude
-FROM (
-  SELECT *, row_number() OVER (PARTITION BY iata ORDER BY extracted_at DESC, source_file DESC) AS rn
-  FROM bronze_airports
-) WHERE rn = 1;
+FROM silver_airports WHERE __END_AT IS NULL;
 
 -- Flights, deduplicated within each landed batch and enriched with both airports.
 -- Unknown airports and non-positive distances are dropped; implausible delays (earlier than
@@ -26,5 +35,5 @@ AS SELECT f.date AS departure, to_date(f.date) AS flight_date,
           o.city AS origin_city, o.state AS origin_state,
           d.city AS destination_city, d.state AS destination_state
 FROM (SELECT DISTINCT date, delay, distance, origin, destination FROM STREAM(bronze_flights)) f
-LEFT JOIN silver_airports o ON o.iata = f.origin
-LEFT JOIN silver_airports d ON d.iata = f.destination;
+LEFT JOIN current_airports o ON o.iata = f.origin
+LEFT JOIN current_airports d ON d.iata = f.destination;

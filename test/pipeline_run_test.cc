@@ -200,6 +200,24 @@ TEST_F(PipelineRunTest, FullRefreshReprocessesAndRerunsOnceFlows) {
             (std::vector<std::string>{"backfill|1", "order|5", "return|1"}));
 }
 
+// --refresh: only the named tables are updated; the others are EXCLUDED and keep their data.
+TEST_F(PipelineRunTest, RefreshSelectionUpdatesOnlyTheNamedTables) {
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  WriteFile(root_ / "landing" / "orders" / "day2.csv", "order_id,amount,status\n7,1,placed\n");
+  UpdateOptions options;
+  options.refresh = {"bronze_orders"};
+  ASSERT_OK_AND_ASSIGN(auto selected, RunOnce(options));
+  ASSERT_TRUE(selected.ok());
+  EXPECT_EQ(Find(selected, "bronze_orders")->state, FlowReport::State::kCompleted);
+  EXPECT_EQ(Find(selected, "silver_orders")->state, FlowReport::State::kExcluded);
+  EXPECT_EQ(Find(selected, "gold_status")->state, FlowReport::State::kExcluded);
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + Table("bronze_orders")), std::vector<std::string>{"6"});
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + Table("silver_orders")), std::vector<std::string>{"3"});
+  options.refresh = {"no_such_table"};
+  EXPECT_EQ(RunOnce(options).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(PipelineRunTest, ResetNotAllowedRefusesFullRefresh) {
   WriteFile(root_ / "transformations" / "locked.sql",
             "CREATE MATERIALIZED VIEW locked TBLPROPERTIES ('pipelines.reset.allowed' = 'false') "

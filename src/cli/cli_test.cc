@@ -214,6 +214,11 @@ TEST(CliPipelineTest, InitRunGraphDryRunAndEventLog) {
   EXPECT_NE(dot.out.find("n_bronze_orders -> n_silver_orders [style=bold"), std::string::npos)
       << dot.out;
 
+  CliRun mermaid = in("/shop", "graph --format mermaid");
+  EXPECT_EQ(mermaid.exit_code, 0);
+  EXPECT_NE(mermaid.out.find("n_bronze_orders ==> n_silver_orders"), std::string::npos)
+      << mermaid.out;
+
   CliRun log = in("/shop", "sql --dialect spark --format csv \"SELECT "
                   "sum(CAST(details:flow_progress.data_quality.dropped_records AS BIGINT)) AS d "
                   "FROM event_log('shop') WHERE event_type = 'flow_progress'\"");

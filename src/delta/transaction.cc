@@ -1,3 +1,4 @@
+#include "common/clock.h"
 #include "delta/transaction.h"
 
 #include <unistd.h>
@@ -21,12 +22,6 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Seeded per thread, and seeded again in a forked child: a child inherits its parent's state, so
 // without reseeding every process forked from one parent would draw the same numbers and generate
 // the same UUIDs (staging folders, data file names, commitInfo.txnId). Found by
@@ -39,7 +34,7 @@ std::mt19937_64& Rng() {
   thread_local Seeded state;
   const pid_t pid = ::getpid();
   if (state.pid != pid) {
-    state.rng.seed(std::random_device{}() ^ static_cast<uint64_t>(SystemNowMs()) ^
+    state.rng.seed(std::random_device{}() ^ static_cast<uint64_t>(medallion::NowMs()) ^
                    std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
                    (static_cast<uint64_t>(pid) << 32));
     state.pid = pid;
@@ -117,7 +112,7 @@ Result<std::unique_ptr<Transaction>> Transaction::ForTable(
 }
 
 int64_t Transaction::NowMs() const {
-  return options_.now_ms != 0 ? options_.now_ms : SystemNowMs();
+  return options_.now_ms != 0 ? options_.now_ms : medallion::NowMs();
 }
 
 std::string Transaction::TableName() const {

@@ -1,3 +1,5 @@
+#include "common/clock.h"
+#include "common/text.h"
 #include "engine/delta_dml.h"
 
 #include <fmt/format.h>
@@ -54,18 +56,6 @@ constexpr std::string_view kRowId = "__medallion_rid";
 constexpr std::string_view kSourceRowId = "__medallion_srid";
 constexpr std::string_view kAction = "__medallion_action";
 constexpr std::string_view kDefaultTargetAlias = "__medallion_target";
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string Cond(const std::string& c) {
   return c.empty() ? "true" : "coalesce((" + c + "), false)";
@@ -131,7 +121,7 @@ Result<size_t> Dml::FieldIndex(std::string_view column) const {
   std::string name(column);
   if (size_t dot = name.rfind('.'); dot != std::string::npos) name = name.substr(dot + 1);
   for (size_t i = 0; i < layout_.fields.size(); ++i) {
-    if (Lower(layout_.fields[i].name) == Lower(name)) return i;
+    if (AsciiLower(layout_.fields[i].name) == AsciiLower(name)) return i;
   }
   return Status::InvalidArgument(fmt::format("no column '{}' in the table", column));
 }

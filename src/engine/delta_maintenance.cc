@@ -1,3 +1,4 @@
+#include "common/clock.h"
 #include "engine/delta_maintenance.h"
 
 #include <fmt/format.h>
@@ -26,10 +27,7 @@ namespace {
 constexpr int64_t kMsPerHour = 3600LL * 1000;
 
 int64_t NowMs(int64_t override_ms) {
-  if (override_ms != 0) return override_ms;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return override_ms != 0 ? override_ms : medallion::NowMs();
 }
 
 std::string TableName(const storage::ObjectStore& store, std::string_view root) {

@@ -1,3 +1,5 @@
+#include "common/clock.h"
+#include "common/text.h"
 #include "engine/delta_writer.h"
 
 #include <fmt/format.h>
@@ -39,29 +41,6 @@ constexpr std::string_view kNullPartition = "__HIVE_DEFAULT_PARTITION__";
 constexpr int kStatsStringPrefix = 32;
 // U+10FFFF: appended to a truncated string max so it stays >= the values it stands for.
 constexpr int kStringMaxTieBreaker = 0x10FFFF;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // ---- Types ----------------------------------------------------------------------------------
 
@@ -122,7 +101,7 @@ Result<DataTypePtr> DeltaTypeOf(const ColumnType& t, const std::string& column) 
       std::vector<StructField> fields;
       std::set<std::string> seen;
       for (const auto& [name, child] : t.children) {
-        if (!seen.insert(Lower(name)).second) {
+        if (!seen.insert(AsciiLower(name)).second) {
           return Status::InvalidArgument(
               fmt::format("column '{}': duplicate struct field name '{}'", column, name));
         }
@@ -544,7 +523,7 @@ Status Writer::BuildSchema(const std::vector<std::pair<std::string, ColumnType>>
   std::vector<StructField> query_fields;
   std::set<std::string> seen;
   for (const auto& [name, type] : columns) {
-    if (!seen.insert(Lower(name)).second) {
+    if (!seen.insert(AsciiLower(name)).second) {
       return Status::InvalidArgument(fmt::format("the query has two columns named '{}'", name));
     }
     StructField f;
@@ -1010,13 +989,13 @@ Result<std::vector<delta::AddFile>> WriteFilesOf(Connection& conn_, storage::Obj
                 &leaves);
   if (props.data_skipping_stats_columns) {
     std::set<std::string> wanted;
-    for (const auto& c : *props.data_skipping_stats_columns) wanted.insert(Lower(c));
+    for (const auto& c : *props.data_skipping_stats_columns) wanted.insert(AsciiLower(c));
     std::vector<StatLeaf> kept;
     for (auto& leaf : leaves) {
       std::string dotted;
       bool keep = false;
       for (const auto& part : leaf.path) {
-        dotted += (dotted.empty() ? "" : ".") + Lower(part);
+        dotted += (dotted.empty() ? "" : ".") + AsciiLower(part);
         keep = keep || wanted.count(dotted);
       }
       if (keep) kept.push_back(std::move(leaf));

@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "engine/spark_sql.h"
 
 #include <fmt/format.h>
@@ -24,12 +25,6 @@ constexpr size_t kNone = std::numeric_limits<size_t>::max();
 std::string Upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -946,7 +941,7 @@ class Translator {
 
     Call c;
     c.name = std::string(t_[i].text);
-    c.lower = Lower(c.name);
+    c.lower = AsciiLower(c.name);
     c.name_index = i;
     c.open = next;
     c.close = match_[next];
@@ -1260,7 +1255,7 @@ class Translator {
     if (k >= end || t_[k].kind != TokenKind::kWord || !Sym(open, '(')) {
       return Error(i, "LATERAL VIEW: expected a generator call such as explode(column)");
     }
-    std::string generator = Lower(t_[k].text);
+    std::string generator = AsciiLower(t_[k].text);
     if (generator.ends_with("_outer")) {
       outer = true;
       generator.resize(generator.size() - 6);
@@ -1532,7 +1527,7 @@ class Translator {
                                           c.args[0].sql));
       }
       return fmt::format("date_sub({}, TRY_CAST({} AS TIMESTAMPTZ), TRY_CAST({} AS TIMESTAMPTZ))",
-                         QuoteString(Lower(*unit)), c.args[1].sql, c.args[2].sql);
+                         QuoteString(AsciiLower(*unit)), c.args[1].sql, c.args[2].sql);
     }
     RETURN_NOT_OK(ArgCount(c, 2, 2));
     return fmt::format("CAST(TRY_CAST({} AS DATE) - TRY_CAST({} AS DATE) AS INTEGER)",

@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "engine/sql_references.h"
 
 #include <fmt/format.h>
@@ -37,9 +38,7 @@ void Walk(const json& node, std::vector<TableReference>& refs, std::set<std::str
   if (cte_map != node.end() && cte_map->is_object()) {
     for (const auto& entry : cte_map->value("map", json::array())) {
       if (entry.contains("key") && entry["key"].is_string()) {
-        std::string key = entry["key"];
-        std::transform(key.begin(), key.end(), key.begin(), ::tolower);
-        ctes.insert(key);
+        ctes.insert(AsciiLower(entry["key"].get<std::string>()));
       }
     }
   }
@@ -88,9 +87,7 @@ Result<std::vector<TableReference>> FindTableReferences(Connection& conn, std::s
   Walk(statements[0], refs, ctes);
   std::vector<TableReference> out;
   for (auto& ref : refs) {
-    std::string lower = ref.table;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (ref.catalog.empty() && ref.schema.empty() && ctes.count(lower)) continue;
+    if (ref.catalog.empty() && ref.schema.empty() && ctes.count(AsciiLower(ref.table))) continue;
     if (ref.begin >= sql.size()) {
       return Status::Internal(fmt::format("no position for table reference {}", ref.table));
     }

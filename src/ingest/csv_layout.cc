@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "ingest/csv_layout.h"
 
 #include <fmt/format.h>
@@ -124,21 +125,15 @@ std::string Latin1ToUtf8(std::string_view text) {
   return out;
 }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Spark's naming of header columns: empty -> _c<i>; repeated (ignoring case) -> name + position.
 std::vector<std::string> HeaderNames(const std::vector<std::string>& fields) {
   std::map<std::string, int> counts;
-  for (const std::string& field : fields) ++counts[Lower(field)];
+  for (const std::string& field : fields) ++counts[AsciiLower(field)];
   std::vector<std::string> names;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].empty()) {
       names.push_back("_c" + std::to_string(i));
-    } else if (counts[Lower(fields[i])] > 1) {
+    } else if (counts[AsciiLower(fields[i])] > 1) {
       names.push_back(fields[i] + std::to_string(i));
     } else {
       names.push_back(fields[i]);

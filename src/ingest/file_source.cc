@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "ingest/file_source.h"
 
 #include <fmt/format.h>
@@ -23,12 +24,6 @@ using engine::QuoteString;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -76,7 +71,7 @@ std::string NameListSql(const SourceSchema& schema, bool lower) {
   std::string out = "[";
   for (size_t i = 0; i < schema.columns.size(); ++i) {
     if (i > 0) out += ", ";
-    out += QuoteString(lower ? Lower(schema.columns[i].name) : schema.columns[i].name);
+    out += QuoteString(lower ? AsciiLower(schema.columns[i].name) : schema.columns[i].name);
   }
   return out + "]::VARCHAR[]";
 }
@@ -122,7 +117,7 @@ constexpr const char* kIntegerPattern = "'\\s*[+-]?[0-9]+\\s*'";
 
 // The precision of a DECIMAL(p,s) type text; 0 for anything else (plain DECIMAL included).
 int DecimalPrecision(std::string_view type) {
-  std::string lower = Lower(type);
+  std::string lower = AsciiLower(type);
   if (!StartsWith(lower, "decimal(") && !StartsWith(lower, "numeric(")) return 0;
   int precision = 0;
   for (size_t i = lower.find('(') + 1;
@@ -188,7 +183,7 @@ std::string JsonTypedExpr(const std::string& v, const std::string& type) {
           "CASE WHEN json_type({0}) IN ('OBJECT', 'ARRAY') THEN TRY(json_transform({0}, {1})) END",
           v, QuoteString(nlohmann::json(type).dump()));
     case TypeClass::kOther:
-      if (Lower(type) == "blob") {
+      if (AsciiLower(type) == "blob") {
         return fmt::format(
             "CASE WHEN json_type({0}) = 'VARCHAR' THEN TRY(from_base64(json_extract_string({0}, "
             "'$'))) END",
@@ -547,7 +542,7 @@ ReadQuery BuildJsonRead(const FileSourceOptions& options, const SourceSchema& sc
             ? fmt::format("__mdl_v[{}]", i + 1)
             : fmt::format(
                   "list_filter(map_entries(__mdl_map), e -> lower(e.key) = {})[1].value",
-                  QuoteString(Lower(schema.columns[i].name)));
+                  QuoteString(AsciiLower(schema.columns[i].name)));
     select += fmt::format("CASE WHEN json_type({0}) <> 'NULL' THEN {0} END AS {1}, ", value,
                           SourceCol(i));
   }
@@ -847,7 +842,7 @@ Status NarrowCsvCandidates(engine::Connection& conn, const std::vector<CsvFileGr
     std::set<std::string> seen;
     for (size_t j = 0; j < group.names.size(); ++j) {
       const SourceColumn* column = scanned.Find(group.names[j]);
-      if (column == nullptr || !seen.insert(Lower(column->name)).second) continue;
+      if (column == nullptr || !seen.insert(AsciiLower(column->name)).second) continue;
       select += fmt::format("{} AS {}, ", CsvFieldExpr(j, options.csv),
                             QuoteIdentifier(column->name));
     }

@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "ingest/file_source_options.h"
 
 #include <fmt/format.h>
@@ -52,15 +53,9 @@ const std::vector<std::string_view> kSupportedOptions = {
     "maxFilesPerTrigger",
 };
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // "cloudFiles.header" -> "header"; lower case.
 std::string NormalizeOptionName(std::string_view name) {
-  std::string lower = Lower(name);
+  std::string lower = AsciiLower(name);
   constexpr std::string_view kPrefix = "cloudfiles.";
   if (lower.rfind(kPrefix, 0) == 0) lower.erase(0, kPrefix.size());
   return lower;
@@ -81,7 +76,7 @@ std::string SupportedList() {
 }
 
 Result<bool> ParseBool(std::string_view name, std::string_view value) {
-  std::string lower = Lower(value);
+  std::string lower = AsciiLower(value);
   if (lower == "true") return true;
   if (lower == "false") return false;
   return Status::InvalidArgument(
@@ -99,7 +94,7 @@ Result<int64_t> ParseInt(std::string_view name, std::string_view value) {
 }
 
 Result<FileFormat> ParseFormat(std::string_view value) {
-  std::string lower = Lower(value);
+  std::string lower = AsciiLower(value);
   if (lower == "csv") return FileFormat::kCsv;
   if (lower == "json") return FileFormat::kJson;
   if (lower == "parquet") return FileFormat::kParquet;
@@ -114,7 +109,7 @@ Result<FileFormat> ParseFormat(std::string_view value) {
 
 // The format a path's extension implies, as read_files detects it when `format` is not given.
 std::optional<FileFormat> FormatFromExtension(std::string_view path) {
-  std::string lower = Lower(path);
+  std::string lower = AsciiLower(path);
   auto ends_with = [&](std::string_view suffix) {
     return lower.size() >= suffix.size() &&
            lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -127,7 +122,7 @@ std::optional<FileFormat> FormatFromExtension(std::string_view path) {
 }
 
 Result<SchemaEvolutionMode> ParseEvolutionMode(std::string_view value) {
-  std::string lower = Lower(value);
+  std::string lower = AsciiLower(value);
   if (lower == "addnewcolumns") return SchemaEvolutionMode::kAddNewColumns;
   if (lower == "rescue") return SchemaEvolutionMode::kRescue;
   if (lower == "failonnewcolumns") return SchemaEvolutionMode::kFailOnNewColumns;
@@ -139,7 +134,7 @@ Result<SchemaEvolutionMode> ParseEvolutionMode(std::string_view value) {
 }
 
 Result<ParseMode> ParseParseMode(std::string_view value) {
-  std::string lower = Lower(value);
+  std::string lower = AsciiLower(value);
   if (lower == "permissive") return ParseMode::kPermissive;
   if (lower == "dropmalformed") return ParseMode::kDropMalformed;
   if (lower == "failfast") return ParseMode::kFailFast;
@@ -244,7 +239,7 @@ Result<std::string> ParseLiteral(const std::vector<engine::Token>& tokens, size_
   }
   if (engine::IsKeyword(token, "true") || engine::IsKeyword(token, "false")) {
     ++i;
-    return Lower(token.text);
+    return AsciiLower(token.text);
   }
   return Status::InvalidArgument(fmt::format(
       "{}: expected a string, number or boolean literal, got '{}'", what, token.text));
@@ -334,7 +329,7 @@ Result<FileSourceOptions> MakeFileSourceOptions(std::string_view path,
 
   // Ignored options first, then everything left must be supported.
   for (std::string_view ignored : kIgnoredOptions) {
-    if (auto v = take(Lower(ignored))) out.ignored_options.push_back(v->first);
+    if (auto v = take(AsciiLower(ignored))) out.ignored_options.push_back(v->first);
   }
 
   bool infer_given = false;
@@ -393,7 +388,7 @@ Result<FileSourceOptions> MakeFileSourceOptions(std::string_view path,
     } else if (key == "ignoretrailingwhitespace") {
       ASSIGN_OR_RETURN(out.csv.ignore_trailing_white_space, ParseBool(name, value));
     } else if (key == "encoding" || key == "charset") {
-      std::string lower = Lower(value);
+      std::string lower = AsciiLower(value);
       if (lower == "utf8") lower = "utf-8";
       if (lower == "latin1" || lower == "iso-8859-1") lower = "latin-1";
       if (lower != "utf-8" && lower != "latin-1") {

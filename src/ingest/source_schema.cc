@@ -7,17 +7,6 @@
 
 namespace medallion::ingest {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 const SourceColumn* SourceSchema::Find(std::string_view name, bool case_sensitive) const {
   for (const SourceColumn& column : columns) {
     if (column.name == name) return &column;

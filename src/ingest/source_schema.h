@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/text.h"
 
 namespace medallion::ingest {
 
@@ -47,8 +48,5 @@ struct SourceSchema {
   bool operator==(const SourceSchema&) const = default;
 };
 
-// ASCII case-insensitive equality, the way Spark compares column names by default
-// (spark.sql.caseSensitive = false).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace medallion::ingest

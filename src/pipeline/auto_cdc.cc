@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "pipeline/auto_cdc.h"
 
 #include <fmt/format.h>
@@ -25,12 +26,6 @@ constexpr std::string_view kSeqColumn = "__cdc_seq";
 constexpr std::string_view kRecordedAtColumn = "__cdc_recorded_at_ms";
 // Selected columns may not start with this: the SQL below names its own columns so.
 constexpr std::string_view kReservedPrefix = "__cdc_";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string Q(std::string_view name) { return QuoteIdentifier(name); }
 
@@ -140,7 +135,7 @@ Result<Resolved> Resolve(engine::Connection& conn, const AutoCdcDefinition& cdc,
   std::map<std::string, std::string> by_lower;
   for (size_t i = 0; i < shape.column_count(); ++i) {
     source.push_back(shape.column_name(i));
-    by_lower.emplace(Lower(shape.column_name(i)), shape.column_name(i));
+    by_lower.emplace(AsciiLower(shape.column_name(i)), shape.column_name(i));
   }
   auto source_list = [&] {
     std::string out;
@@ -148,7 +143,7 @@ Result<Resolved> Resolve(engine::Connection& conn, const AutoCdcDefinition& cdc,
     return out;
   };
   auto find = [&](const std::string& name, std::string_view clause) -> Result<std::string> {
-    auto it = by_lower.find(Lower(name));
+    auto it = by_lower.find(AsciiLower(name));
     if (it == by_lower.end()) {
       return Status::InvalidArgument(
           fmt::format("AUTO CDC: {} names '{}', which is not a source column (source columns: {})",
@@ -160,7 +155,7 @@ Result<Resolved> Resolve(engine::Connection& conn, const AutoCdcDefinition& cdc,
   std::set<std::string> key_set;  // lower case
   for (const std::string& k : cdc.keys) {
     ASSIGN_OR_RETURN(std::string key, find(k, "KEYS"));
-    if (!key_set.insert(Lower(key)).second) {
+    if (!key_set.insert(AsciiLower(key)).second) {
       return Status::InvalidArgument(fmt::format("AUTO CDC: KEYS names '{}' twice", k));
     }
     r.keys.push_back(key);
@@ -172,27 +167,27 @@ Result<Resolved> Resolve(engine::Connection& conn, const AutoCdcDefinition& cdc,
     std::set<std::string> excluded;
     for (const std::string& c : cdc.columns->columns) {
       ASSIGN_OR_RETURN(std::string col, find(c, "COLUMNS * EXCEPT"));
-      if (key_set.count(Lower(col))) {
+      if (key_set.count(AsciiLower(col))) {
         return Status::InvalidArgument(fmt::format(
             "AUTO CDC: COLUMNS * EXCEPT excludes the KEYS column '{}'; the target keeps its keys",
             col));
       }
-      excluded.insert(Lower(col));
+      excluded.insert(AsciiLower(col));
     }
     for (const std::string& s : source) {
-      if (!excluded.count(Lower(s))) r.columns.push_back(s);
+      if (!excluded.count(AsciiLower(s))) r.columns.push_back(s);
     }
   } else {
     std::set<std::string> seen;
     for (const std::string& c : cdc.columns->columns) {
       ASSIGN_OR_RETURN(std::string col, find(c, "COLUMNS"));
-      if (!seen.insert(Lower(col)).second) {
+      if (!seen.insert(AsciiLower(col)).second) {
         return Status::InvalidArgument(fmt::format("AUTO CDC: COLUMNS names '{}' twice", c));
       }
       r.columns.push_back(col);
     }
     for (const std::string& k : r.keys) {
-      if (!seen.count(Lower(k))) {
+      if (!seen.count(AsciiLower(k))) {
         return Status::InvalidArgument(fmt::format(
             "AUTO CDC: COLUMNS must include the KEYS column '{}'; the target keeps its keys", k));
       }
@@ -200,9 +195,9 @@ Result<Resolved> Resolve(engine::Connection& conn, const AutoCdcDefinition& cdc,
   }
   std::set<std::string> column_set;
   for (const std::string& c : r.columns) {
-    std::string lower = Lower(c);
+    std::string lower = AsciiLower(c);
     if (lower.rfind(kReservedPrefix, 0) == 0 ||
-        (r.scd_type == 2 && (lower == Lower(kStartAtColumn) || lower == Lower(kEndAtColumn)))) {
+        (r.scd_type == 2 && (lower == AsciiLower(kStartAtColumn) || lower == AsciiLower(kEndAtColumn)))) {
       return Status::InvalidArgument(fmt::format(
           "AUTO CDC: the source column '{}' has a name the target reserves (__START_AT, "
           "__END_AT and names starting with {}); leave it out with COLUMNS * EXCEPT ({})",
@@ -217,15 +212,15 @@ Result<Resolved> Resolve(engine::Connection& conn, const AutoCdcDefinition& cdc,
                     std::string_view clause) -> Result<std::vector<bool>> {
     std::set<std::string> named;
     for (const std::string& c : selection.columns) {
-      if (!column_set.count(Lower(c))) {
+      if (!column_set.count(AsciiLower(c))) {
         return Status::InvalidArgument(
             fmt::format("AUTO CDC: {} names '{}', which is not a column of the target", clause, c));
       }
-      named.insert(Lower(c));
+      named.insert(AsciiLower(c));
     }
     std::vector<bool> out;
     for (const std::string& v : r.values) {
-      out.push_back((named.count(Lower(v)) != 0) != selection.all_except);
+      out.push_back((named.count(AsciiLower(v)) != 0) != selection.all_except);
     }
     return out;
   };
@@ -625,7 +620,7 @@ Result<AutoCdcOptions> AutoCdcOptionsFromProperties(
     const std::map<std::string, std::string>& table_properties) {
   AutoCdcOptions options;
   for (const auto& [key, value] : table_properties) {
-    if (Lower(key) != Lower(kTombstoneGcThresholdProperty)) continue;
+    if (AsciiLower(key) != AsciiLower(kTombstoneGcThresholdProperty)) continue;
     int64_t seconds = -1;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec != std::errc() || ptr != value.data() + value.size() || seconds < 0) {
@@ -684,9 +679,9 @@ Result<AutoCdcOutput> ApplyAutoCdc(engine::Connection& conn, const AutoCdcDefini
                                                kTombstoneGcThresholdProperty,
                                                options.tombstone_gc_threshold_seconds));
   }
-  const std::string prefix = Lower(input.output_prefix + "_");
+  const std::string prefix = AsciiLower(input.output_prefix + "_");
   for (const std::string* name : {&input.target_table, &input.state_table, &input.changes_table}) {
-    if (Lower(*name).rfind(prefix, 0) == 0) {
+    if (AsciiLower(*name).rfind(prefix, 0) == 0) {
       return Status::InvalidArgument(fmt::format(
           "AUTO CDC: the input table {} starts with the output prefix {}", *name, prefix));
     }

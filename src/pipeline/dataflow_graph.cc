@@ -1,10 +1,10 @@
+#include "common/text.h"
 #include "pipeline/dataflow_graph.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -19,11 +19,6 @@ namespace {
 
 using engine::Token;
 using engine::TokenKind;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::string Where(const SourceLocation& loc) { return fmt::format("{}:{}", loc.file, loc.line); }
 
@@ -190,7 +185,7 @@ Result<std::string> ExtractSources(std::string_view spark_sql, const std::string
       if (in_from && k < tokens.size() && IsNamePart(tokens[k])) {
         size_t name_end = k;
         std::vector<std::string> name = ReadName(tokens, k, &name_end);
-        if (name.size() > 1 && Lower(name[0]) == "live") name.erase(name.begin());
+        if (name.size() > 1 && AsciiLower(name[0]) == "live") name.erase(name.begin());
         out += placeholder(RawSource{.streaming = true, .name = std::move(name)});
         i = name_end;
         continue;
@@ -278,7 +273,7 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
     if (table.empty() || sch.empty()) {
       return Status::InvalidArgument(fmt::format("'{}' is not a table name", JoinParts(parts)));
     }
-    return Lower(cat.empty() ? fmt::format("{}.{}", sch, table)
+    return AsciiLower(cat.empty() ? fmt::format("{}.{}", sch, table)
                              : fmt::format("{}.{}.{}", cat, sch, table));
   };
   auto folder_of_canonical = [](const std::string& canonical_name) {
@@ -330,7 +325,7 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
     p.query = *def.query;
     p.catalog = def.catalog;
     p.schema = def.schema;
-    flow_names.insert(Lower(p.flow.name));
+    flow_names.insert(AsciiLower(p.flow.name));
     pending.push_back(std::move(p));
   }
   for (const FlowDefinition& def : definitions.flows) {
@@ -353,7 +348,7 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
           "to streaming tables)",
           Where(def.location), def.name, def.target));
     }
-    if (!flow_names.insert(Lower(def.name)).second) {
+    if (!flow_names.insert(AsciiLower(def.name)).second) {
       return Status::InvalidArgument(
           fmt::format("{}: flow '{}' is defined twice", Where(def.location), def.name));
     }
@@ -453,32 +448,21 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
       source.placeholder = fmt::format("{}{}", prefix, k);
       flow.sources.push_back(std::move(source));
     }
-    // Remaining references: batch reads of datasets or external tables. Each gets a placeholder.
-    std::vector<std::string> replacements;
+    // Remaining references: batch reads of datasets or external tables. Each gets a placeholder;
+    // the placeholders of step one stay as written (with the user's alias, if any).
+    std::vector<engine::TableReference> to_replace;
+    std::vector<std::string> texts;
     for (const engine::TableReference& ref : *refs) {
-      if (ref.catalog.empty() && ref.schema.empty() && ref.table.starts_with(prefix)) {
-        replacements.push_back(engine::QuoteIdentifier(ref.table));
-        continue;
-      }
+      if (ref.catalog.empty() && ref.schema.empty() && ref.table.starts_with(prefix)) continue;
       std::vector<std::string> parts;
       if (!ref.catalog.empty()) parts.push_back(ref.catalog);
       if (!ref.schema.empty()) parts.push_back(ref.schema);
       parts.push_back(ref.table);
       ASSIGN_OR_RETURN(FlowSource source, resolve(parts, false));
       source.placeholder = fmt::format("{}{}", prefix, flow.sources.size());
-      replacements.push_back(engine::QuoteIdentifier(source.placeholder));
-      flow.sources.push_back(std::move(source));
-    }
-    // Placeholders of step one stay as written (with the user's alias, if any).
-    std::vector<engine::TableReference> to_replace;
-    std::vector<std::string> texts;
-    for (size_t r = 0; r < refs->size(); ++r) {
-      const auto& ref = (*refs)[r];
-      if (ref.catalog.empty() && ref.schema.empty() && ref.table.starts_with(prefix)) {
-        continue;
-      }
       to_replace.push_back(ref);
-      texts.push_back(replacements[r]);
+      texts.push_back(engine::QuoteIdentifier(source.placeholder));
+      flow.sources.push_back(std::move(source));
     }
     flow.sql = engine::ReplaceTableReferences(*translated, to_replace, texts);
 
@@ -486,11 +470,9 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
     bool target_streaming = target.definition.kind == DatasetKind::kStreamingTable;
     if (target_streaming && !flow.once && flow.kind == FlowDefinition::Kind::kAppend) {
       // Streaming sources may also come through views.
-      std::function<bool(const Flow&)> has_stream = [&](const Flow& f) {
-        for (const auto& s : f.sources) {
-          if (s.streaming) return true;
-        }
-        return false;
+      auto has_stream = [](const Flow& f) {
+        return std::any_of(f.sources.begin(), f.sources.end(),
+                           [](const FlowSource& s) { return s.streaming; });
       };
       bool streams = has_stream(flow);
       for (const auto& s : flow.sources) {

@@ -1,3 +1,4 @@
+#include "common/clock.h"
 #include "pipeline/event_log.h"
 
 #include <fmt/format.h>
@@ -11,12 +12,6 @@
 
 namespace medallion::pipeline {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string StringOrNull(const std::string& s) {
   return s.empty() ? "NULL::VARCHAR" : engine::QuoteString(s);

@@ -1,3 +1,4 @@
+#include "common/clock.h"
 #include "pipeline/flow_executor.h"
 
 #include <fmt/format.h>
@@ -46,12 +47,6 @@ std::string SourceKey(const FlowSource& s) {
     return key;
   }
   return "table:" + s.table_folder;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool IsNotFound(const Status& status) { return status.code() == StatusCode::kNotFound; }
@@ -108,6 +103,10 @@ std::string DefinitionHash(const Flow& flow, const Dataset& target) {
 
 std::string ResetAppId(const std::string& pipeline_name) {
   return fmt::format("medallion:{}:reset", pipeline_name);
+}
+
+std::string MaterializedViewRefreshKey(const std::string& flow) {
+  return fmt::format("flows/{}/refresh.json", flow);
 }
 
 std::string AutoCdcStateFolder(const std::string& table_folder) {
@@ -211,8 +210,11 @@ class FlowRun {
 
   // The data files added by commits (start, end] of a streaming Delta source. A commit that
   // removes data fails the flow unless the reading dataset skips change commits.
+  // Planning and registering a batch both need them: the commits are read once per run.
   Result<std::vector<delta::AddFile>> AddedFiles(const FlowSource& s, int64_t start,
                                                  int64_t end) {
+    std::string memo_key = fmt::format("{}@{}..{}", s.table_folder, start, end);
+    if (auto it = added_files_.find(memo_key); it != added_files_.end()) return it->second;
     std::vector<delta::AddFile> adds;
     for (int64_t v = start + 1; v <= end; ++v) {
       ASSIGN_OR_RETURN(auto actions, delta::ReadCommitActions(*ctx_.lakehouse, s.table_folder, v));
@@ -237,6 +239,7 @@ class FlowRun {
         }
       }
     }
+    added_files_[memo_key] = adds;
     return adds;
   }
 
@@ -419,7 +422,7 @@ class FlowRun {
       failed_exprs += fmt::format(", (({}) IS NOT DISTINCT FROM false) AS {}", condition,
                                   QuoteIdentifier(column));
     }
-    std::string checked = fmt::format("__medallion_checked");
+    const std::string checked = "__medallion_checked";
     {
       auto created = conn_.Execute(fmt::format(
           "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}{} FROM {}", QuoteIdentifier(checked),
@@ -625,6 +628,7 @@ class FlowRun {
   const Dataset& target_;
   engine::Connection& conn_;
   int64_t malformed_dropped_ = 0;
+  std::map<std::string, std::vector<delta::AddFile>> added_files_;  // see AddedFiles
 };
 
 }  // namespace
@@ -660,7 +664,7 @@ Result<FlowMetrics> FlowExecutor::Run() {
     };
     RETURN_NOT_OK(collect(flow_));
     json record = {{"definition", DefinitionHash(flow_, target_)}, {"inputs", inputs}};
-    std::string state_key = fmt::format("flows/{}/refresh.json", flow_.name);
+    std::string state_key = MaterializedViewRefreshKey(flow_.name);
     ASSIGN_OR_RETURN(auto target_snapshot, LatestSnapshot(ctx_, target_.table_folder));
     if (target_snapshot != nullptr) {
       auto previous = ctx_.state->Read(state_key);

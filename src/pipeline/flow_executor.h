@@ -105,6 +105,10 @@ struct FlowMetrics {
 // The txn appId that records a table's epoch (raised by each full refresh).
 std::string ResetAppId(const std::string& pipeline_name);
 
+// The key, in the pipeline state store, of a materialized view flow's last refresh record;
+// deleting it forces the next refresh (full refresh).
+std::string MaterializedViewRefreshKey(const std::string& flow);
+
 // The folder of the hidden AUTO CDC state table of the streaming table in `table_folder`:
 // "<schema>/__medallion_autocdc_<table>".
 std::string AutoCdcStateFolder(const std::string& table_folder);

@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "pipeline/pipeline_update.h"
 
 #include <fmt/format.h>
@@ -32,11 +33,6 @@ Result<std::string> ReadTextFile(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 const char* FlowTypeName(const Flow& flow, const Dataset& target) {
   if (flow.kind == FlowDefinition::Kind::kAutoCdc) return "AUTO_CDC";
   if (target.definition.kind == DatasetKind::kMaterializedView) return "MATERIALIZED_VIEW";
@@ -48,7 +44,7 @@ Result<std::set<size_t>> ResolveSelection(const DataflowGraph& graph,
                                           const std::vector<std::string>& names) {
   std::set<size_t> out;
   for (const std::string& name : names) {
-    std::string wanted = Lower(name);
+    std::string wanted = AsciiLower(name);
     std::vector<size_t> matches;
     for (size_t d = 0; d < graph.datasets().size(); ++d) {
       const Dataset& ds = graph.datasets()[d];
@@ -298,7 +294,7 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
   for (size_t d : full) {
     const Dataset& ds = graph_.datasets()[d];
     auto allowed = ds.definition.table_properties.find("pipelines.reset.allowed");
-    if (allowed != ds.definition.table_properties.end() && Lower(allowed->second) == "false") {
+    if (allowed != ds.definition.table_properties.end() && AsciiLower(allowed->second) == "false") {
       return Status::InvalidArgument(fmt::format(
           "{}:{}: cannot fully refresh '{}': its table property pipelines.reset.allowed is false",
           ds.definition.location.file, ds.definition.location.line, ds.definition.name));
@@ -308,7 +304,7 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
     const Dataset& ds = graph_.datasets()[d];
     if (ds.definition.kind == DatasetKind::kMaterializedView) {
       for (size_t f : graph_.FlowsInto(d)) {
-        Status deleted = state_->Delete(fmt::format("flows/{}/refresh.json", graph_.flows()[f].name));
+        Status deleted = state_->Delete(MaterializedViewRefreshKey(graph_.flows()[f].name));
         if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
       }
       continue;

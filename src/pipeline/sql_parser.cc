@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "pipeline/sql_parser.h"
 
 #include <fmt/format.h>
@@ -38,17 +39,6 @@ bool IsNameToken(const Token& t) {
 bool IsStringToken(const Token& t) {
   // Spark reads "..." as a string literal in its default (non-ANSI-quote) mode.
   return t.kind == TokenKind::kString || t.kind == TokenKind::kDoubleQuoted;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(a[i])) !=
-        std::toupper(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string JoinName(const std::vector<std::string>& parts) {

@@ -4,8 +4,9 @@
 //
 // Every benchmark has a baseline measured in the same run, so that figures can be reported as
 // ratios on a noisy machine:
-//   - snapshot loads (limits 50 ms and 1 s) are compared with the limit, and with the time DuckDB
-//     alone takes to read the checkpoint's rows (the floor of a checkpoint-based load);
+//   - snapshot loads (limits 50 ms and 1 s) are compared with the limit; their parts are the
+//     listing (from `_last_checkpoint`, and of the whole log as before) and the handler's typed
+//     read of the checkpoint (and DuckDB's JSON rows, the way it was read before);
 //   - a small commit (limit 5 ms) is compared with one fsynced PutIfAbsent of the same bytes on
 //     the same store, the floor of any durable commit;
 //   - a full scan of a Delta table (limit 1.1x) is compared with DuckDB's own read_parquet over the
@@ -14,8 +15,9 @@
 // Fixtures are built once per process, on first use, in a fresh folder under $TMPDIR that is
 // removed at exit, or in $MEDALLION_BENCH_FIXTURES, which is kept so that the next run reuses the
 // slow ones (scripts/bench uses BUILD_DIR/bench/fixtures). Building the 10,000-commit table takes
-// minutes, mostly in the checkpoints Transaction writes; the others take seconds. Each build prints
-// its duration on stderr. All times are wall-clock (DuckDB works on its own threads).
+// minutes (10,000 transactions, each with the snapshot of its version made in memory); the others
+// take seconds. Each build prints its duration on stderr. All times are wall-clock (DuckDB works
+// on its own threads).
 //
 // The flights data is $MEDALLION_SOURCE_DIR/third_party/data/flights-3m.parquet (scripts/bootstrap
 // fetches it); without it the scan benchmarks report an error and the others still run.
@@ -41,6 +43,7 @@
 #include "common/status.h"
 #include "delta/actions.h"
 #include "delta/checkpoint_writer.h"
+#include "delta/log_replay.h"
 #include "delta/log_segment.h"
 #include "delta/snapshot.h"
 #include "delta/transaction.h"
@@ -237,9 +240,10 @@ void CreateTable(storage::ObjectStore& store, const std::string& root, delta::Me
 }
 
 // Appends `commits` blind-append commits of `files_per_commit` Spark-like adds each, with
-// Transaction. The read snapshot is re-read only every `refresh_every` commits: a transaction that
-// starts from an older snapshot catches up by reading the commits after it (as a blind append may),
-// which is cheaper than replaying the log before each of 10,000 commits.
+// Transaction. The read snapshot is read from the log only every `refresh_every` commits; in
+// between, the snapshot of each new version is made in memory from the previous one and the
+// commit (Snapshot::FromParentAndCommit), so that every transaction starts from the latest version
+// (no lost races to catch up with) and writes its checkpoint without reading the log again.
 void AppendCommits(storage::ObjectStore& store, const std::string& root, int64_t commits,
                    int64_t files_per_commit, delta::ParquetWriter* checkpoint_writer,
                    int64_t refresh_every, std::mt19937_64& rng, int64_t* file_counter) {
@@ -261,6 +265,16 @@ void AppendCommits(storage::ObjectStore& store, const std::string& root, int64_t
     txn->AddFiles(std::move(files));
     delta::CommitResult result = Unwrap(txn->Commit(Parquet()), "append " + root);
     Check(result.checkpoint_status, "checkpoint " + root);
+    if (result.version == snapshot->version() + 1 && (i + 1) % refresh_every != 0) {
+      const std::string key = delta::LogPrefix(root) + delta::CommitFileName(result.version);
+      const std::string text = Unwrap(store.Read(key), "read " + key);
+      snapshot = Unwrap(Snapshot::FromParentAndCommit(
+                            *snapshot, Unwrap(delta::ParseActions(text, key), "parse " + key),
+                            Unwrap(store.Head(key), "head " + key)),
+                        "next snapshot of " + root);
+    } else {
+      snapshot = nullptr;  // read from the log before the next commit
+    }
   }
 }
 
@@ -362,7 +376,39 @@ void BM_ReadCheckpointRows(benchmark::State& state, const std::string& root) {
   state.counters["rows"] = static_cast<double>(rows);
 }
 
-// Listing and classifying the log, the first step of every load.
+// What log replay does with the newest checkpoint: the handler's typed read of every action
+// column (no JSON in between).
+void BM_ReadCheckpointActions(benchmark::State& state, const std::string& root) {
+  const std::string path = NewestCheckpointPath(root);
+  size_t actions = 0;
+  for (auto _ : state) {
+    auto read = Parquet().ReadCheckpointActions(path, delta::CheckpointColumns());
+    if (!read.ok()) {
+      state.SkipWithError(read.status().ToString().c_str());
+      return;
+    }
+    actions = read->size();
+    benchmark::DoNotOptimize(read);
+  }
+  state.counters["actions"] = static_cast<double>(actions);
+}
+
+// The listing a load makes: `_last_checkpoint`, then the log from that checkpoint on.
+void BM_ListLogSegment(benchmark::State& state, const std::string& root) {
+  size_t files = 0;
+  for (auto _ : state) {
+    auto segment = delta::ListLogSegment(FixtureStore(), root);
+    if (!segment.ok()) {
+      state.SkipWithError(segment.status().ToString().c_str());
+      return;
+    }
+    files = segment->commits().size() + (segment->checkpoint() ? 1 : 0);
+    benchmark::DoNotOptimize(segment);
+  }
+  state.counters["segment_files"] = static_cast<double>(files);
+}
+
+// Listing and classifying the whole log (what a load did before it used `_last_checkpoint`).
 void BM_ListLog(benchmark::State& state, const std::string& root) {
   size_t files = 0;
   for (auto _ : state) {
@@ -726,8 +772,16 @@ void RegisterAll() {
       ->Unit(ms)
       ->UseRealTime();
 
+  RegisterBenchmark("snapshot_10k_commits/read_checkpoint_actions",
+                    [](benchmark::State& s) { BM_ReadCheckpointActions(s, ManyCommitsTable()); })
+      ->Unit(ms)
+      ->UseRealTime();
   RegisterBenchmark("snapshot_10k_commits/list_log",
                     [](benchmark::State& s) { BM_ListLog(s, ManyCommitsTable()); })
+      ->Unit(ms)
+      ->UseRealTime();
+  RegisterBenchmark("snapshot_10k_commits/list_log_segment",
+                    [](benchmark::State& s) { BM_ListLogSegment(s, ManyCommitsTable()); })
       ->Unit(ms)
       ->UseRealTime();
 
@@ -744,6 +798,11 @@ void RegisterAll() {
   RegisterBenchmark(
       "snapshot_100k_files/read_checkpoint_rows",
       [](benchmark::State& s) { BM_ReadCheckpointRows(s, ManyFiles().with_checkpoint); })
+      ->Unit(ms)
+      ->UseRealTime();
+  RegisterBenchmark(
+      "snapshot_100k_files/read_checkpoint_actions",
+      [](benchmark::State& s) { BM_ReadCheckpointActions(s, ManyFiles().with_checkpoint); })
       ->Unit(ms)
       ->UseRealTime();
 

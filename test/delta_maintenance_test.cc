@@ -1,6 +1,7 @@
-// VACUUM, RESTORE, CLONE and table_changes (engine/delta_maintenance.h) on real tables: Parquet
-// files written by DuckDB, committed with delta::Transaction, read back through RegisterDeltaScan
-// and the SQL session.
+// VACUUM, RESTORE, CLONE, OPTIMIZE and table_changes (engine/delta_maintenance.h) on real tables:
+// Parquet files written by DuckDB, committed with delta::Transaction, read back through
+// RegisterDeltaScan and the SQL session; tables OPTIMIZE writes are checked with
+// test/delta_validity.h.
 #include "engine/delta_maintenance.h"
 
 #include <gtest/gtest.h>
@@ -9,9 +10,16 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
+#include <fmt/format.h>
+
+#include "delta/commit_reader.h"
 #include "delta/snapshot.h"
+#include "delta/test_util.h"
 #include "delta/transaction.h"
+#include "delta_validity.h"
+#include "engine/delta_dml.h"
 #include "engine/delta_scan.h"
 #include "engine/duckdb_parquet_handler.h"
 #include "engine/session.h"
@@ -399,6 +407,334 @@ TEST_F(DeltaMaintenanceTest, TableChangesReadsChangeDataFiles) {
   EXPECT_EQ(Text("SELECT count(*) FROM table_changes('" + path + "', 3) AS c JOIN " + Ref("t") +
                  " AS t ON c.id = t.id"),
             "2;");
+}
+
+// ---- OPTIMIZE --------------------------------------------------------------------------------
+
+class DeltaOptimizeTest : public DeltaMaintenanceTest {
+ protected:
+  std::string Path(const std::string& table) { return (dir_ / table).string(); }
+
+  // `table` made by SQL: CTAS then INSERTs, one small data file per statement (and per partition).
+  void MakeSmallFiles(const std::string& table, int statements,
+                      const std::string& partitioned_by = "", const std::string& properties = "") {
+    for (int i = 0; i < statements; ++i) {
+      std::string rows = fmt::format(
+          "SELECT range::INTEGER AS id, 'name' || range AS name, (range % 3)::INTEGER AS p FROM "
+          "range({}, {})",
+          i * 10, i * 10 + 10);
+      std::string sql =
+          i == 0 ? "CREATE TABLE " + Ref(table) +
+                       (partitioned_by.empty() ? "" : " PARTITIONED BY (" + partitioned_by + ")") +
+                       (properties.empty() ? "" : " TBLPROPERTIES (" + properties + ")") + " AS " +
+                       rows
+                 : "INSERT INTO " + Ref(table) + " " + rows;
+      auto r = session_->Query(sql);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+  }
+  std::shared_ptr<const delta::Snapshot> Latest(const std::string& table) {
+    auto s = delta::SnapshotBuilder(*store_, table).Build(*parquet_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : nullptr;
+  }
+  std::string AllRows(const std::string& table) {
+    return Text("SELECT * FROM " + Ref(table) + " ORDER BY ALL");
+  }
+  Result<OptimizeResult> RunOptimize(const std::string& table, OptimizeOptions options = {}) {
+    return Optimize(session_->connection(), *store_, table, *parquet_, options);
+  }
+  // Every add and remove of commit `version` has dataChange=false; returns its commitInfo JSON.
+  std::string CheckNoDataChange(const std::string& table, int64_t version) {
+    auto actions = delta::ReadCommitActions(*store_, table, version);
+    EXPECT_TRUE(actions.ok()) << actions.status().ToString();
+    std::string info;
+    for (const auto& a : *actions) {
+      if (const auto* add = std::get_if<delta::AddFile>(&a)) {
+        EXPECT_FALSE(add->data_change) << add->path;
+      } else if (const auto* r = std::get_if<delta::RemoveFile>(&a)) {
+        EXPECT_FALSE(r->data_change) << r->path;
+      } else if (const auto* c = std::get_if<delta::CommitInfo>(&a)) {
+        info = c->raw_json;
+      } else {
+        ADD_FAILURE() << "unexpected action " << delta::ActionName(a);
+      }
+    }
+    return info;
+  }
+};
+
+TEST_F(DeltaOptimizeTest, CompactsSmallFilesIntoOneWithoutChangingTheRows) {
+  MakeSmallFiles("t", 5);
+  const std::string before = AllRows("t");
+  auto start = Latest("t");
+  ASSERT_EQ(start->files().size(), 5u);
+  int64_t removed_bytes = 0;
+  for (const auto& f : start->files()) removed_bytes += f.size;
+
+  auto optimized = RunOptimize("t");
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_TRUE(optimized->committed);
+  EXPECT_EQ(optimized->version, 5);
+  EXPECT_EQ(optimized->num_files_removed, 5);
+  EXPECT_EQ(optimized->num_files_added, 1);
+  EXPECT_EQ(optimized->files_removed.total_size, removed_bytes);
+  EXPECT_EQ(optimized->partitions_optimized, 1);
+  EXPECT_EQ(optimized->num_bins, 1);
+  EXPECT_EQ(optimized->num_batches, 1);
+  EXPECT_EQ(optimized->total_considered_files, 5);
+  EXPECT_EQ(optimized->total_files_skipped, 0);
+  auto after = Latest("t");
+  ASSERT_EQ(after->files().size(), 1u);
+  EXPECT_EQ(optimized->files_added.total_size, after->files()[0].size);
+  EXPECT_EQ(*optimized->files_added.min, after->files()[0].size);
+  EXPECT_TRUE(after->files()[0].stats.has_value());
+  EXPECT_EQ(AllRows("t"), before);
+  EXPECT_EQ(Text("SELECT count(*) FROM " + Ref("t")), "50;");
+  EXPECT_EQ(AllRows("t"), Text("SELECT * FROM " + Ref("t") + " VERSION AS OF 4 ORDER BY ALL"));
+
+  const std::string info = CheckNoDataChange("t", 5);
+  EXPECT_NE(info.find("\"operation\":\"OPTIMIZE\""), std::string::npos) << info;
+  EXPECT_NE(info.find("\"isBlindAppend\":false"), std::string::npos) << info;
+  const std::string size = std::to_string(after->files()[0].size);
+  EXPECT_EQ(History("t", {2, 3, 7}, 1),
+            "OPTIMIZE|{auto=false, clusterBy='[]', predicate='[]', zOrderBy='[]'}|{maxFileSize=" +
+                size + ", minFileSize=" + size + ", numAddedBytes=" + size +
+                ", numAddedFiles=1, numDeletionVectorsRemoved=0, numRemovedBytes=" +
+                std::to_string(removed_bytes) + ", numRemovedFiles=5, p25FileSize=" + size +
+                ", p50FileSize=" + size + ", p75FileSize=" + size + "};");
+  Status valid = validity::ValidateDeltaTable(Path("t"));
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
+
+  // Idempotent: a second OPTIMIZE finds nothing to do and commits nothing.
+  auto again = RunOptimize("t");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->committed);
+  EXPECT_EQ(again->version, 5);
+  EXPECT_EQ(again->num_files_removed, 0);
+  EXPECT_EQ(again->total_considered_files, 1);
+  EXPECT_EQ(again->total_files_skipped, 1);
+  EXPECT_FALSE(again->files_added.min.has_value());
+  EXPECT_EQ(Latest("t")->version(), 5);
+}
+
+TEST_F(DeltaOptimizeTest, ChangeDataFeedAndHistoryReadersSkipTheCommit) {
+  MakeSmallFiles("t", 3, "", "'delta.enableChangeDataFeed' = 'true'");
+  ASSERT_TRUE(RunOptimize("t").ok());
+  // table_changes sees the three inserts and nothing of the OPTIMIZE commit (version 3).
+  EXPECT_EQ(Text("SELECT count(*), max(_commit_version), count(DISTINCT _change_type) FROM "
+                 "table_changes('" +
+                 Path("t") + "', 0)"),
+            "30,2,1;");
+  EXPECT_EQ(Text("SELECT count(*) FROM table_changes('" + Path("t") + "', 3)"), "0;");
+  // Without change data feed too (a dataChange=false rewrite is not a change).
+  MakeSmallFiles("plain", 2);
+  ASSERT_TRUE(RunOptimize("plain").ok());
+  EXPECT_EQ(Text("SELECT count(*) FROM table_changes('" + Path("plain") + "', 0)"), "20;");
+}
+
+TEST_F(DeltaOptimizeTest, PartitionedTablesAreCompactedPerPartitionAndWhereSelectsPartitions) {
+  MakeSmallFiles("t", 3, "p");
+  // One more file only in p=0, and a partition (p=7) with a single file.
+  ASSERT_TRUE(
+      session_
+          ->Query("INSERT INTO " + Ref("t") + " SELECT 100, 'x', 0 UNION ALL SELECT 101, 'y', 7")
+          .ok());
+  const std::string before = AllRows("t");
+  ASSERT_EQ(Latest("t")->files().size(), 11u);
+
+  std::string result = Text("OPTIMIZE " + Ref("t") + " WHERE p = 1");
+  EXPECT_TRUE(result.starts_with(Path("t") + ",{'numFilesAdded': 1, 'numFilesRemoved': 3, "))
+      << result;
+  EXPECT_NE(result.find("'partitionsOptimized': 1, 'numBins': 1, 'numBatches': 1, "
+                        "'totalConsideredFiles': 3, 'totalFilesSkipped': 0, "),
+            std::string::npos)
+      << result;
+  EXPECT_EQ(History("t", {3}, 1),
+            "{auto=false, clusterBy='[]', predicate='[\"p = 1\"]', zOrderBy='[]'};");
+  auto snapshot = Latest("t");
+  std::map<std::string, int> per_partition;
+  for (const auto& f : snapshot->files()) ++per_partition[*f.partition_values.at("p")];
+  EXPECT_EQ(per_partition, (std::map<std::string, int>{{"0", 4}, {"1", 1}, {"2", 3}, {"7", 1}}));
+
+  // The rest: p=0 and p=2 are compacted, p=7's single file is left.
+  auto all = RunOptimize("t");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->num_files_removed, 7);
+  EXPECT_EQ(all->num_files_added, 2);
+  EXPECT_EQ(all->partitions_optimized, 2);
+  EXPECT_EQ(all->total_considered_files, 9);
+  EXPECT_EQ(all->total_files_skipped, 2);
+  EXPECT_EQ(Latest("t")->files().size(), 4u);
+  EXPECT_EQ(AllRows("t"), before);
+  auto compacted = Latest("t");
+  for (const auto& f : compacted->files()) {
+    EXPECT_TRUE(f.path.starts_with("p=" + *f.partition_values.at("p") + "/part-")) << f.path;
+  }
+  Status valid = validity::ValidateDeltaTable(Path("t"));
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
+  EXPECT_FALSE(RunOptimize("t")->committed);
+
+  // WHERE on a partition column that selects nothing, with a qualified or backticked name.
+  EXPECT_NE(Text("OPTIMIZE " + Ref("t") + " WHERE `p` > 100").find("'numFilesRemoved': 0"),
+            std::string::npos);
+  // Errors.
+  EXPECT_NE(Text("OPTIMIZE " + Ref("t") + " WHERE id = 1")
+                .find("Predicate references non-partition column 'id'. Only the partition "
+                      "columns may be referenced: [p]"),
+            std::string::npos)
+      << Text("OPTIMIZE " + Ref("t") + " WHERE id = 1");
+  EXPECT_NE(Text("OPTIMIZE " + Ref("t") + " WHERE nope = 1").find("nope"), std::string::npos);
+  std::string zorder = Text("OPTIMIZE " + Ref("t") + " WHERE p = 0 ZORDER BY (id)");
+  EXPECT_NE(zorder.find("NotSupported"), std::string::npos) << zorder;
+  EXPECT_NE(zorder.find("ZORDER BY is not supported"), std::string::npos) << zorder;
+  EXPECT_NE(Text("OPTIMIZE " + Ref("t") + " WHERE").find("WHERE needs a predicate"),
+            std::string::npos);
+  EXPECT_NE(Text("OPTIMIZE " + Ref("t") + " VERSION AS OF 1").find("NotSupported"),
+            std::string::npos);
+  EXPECT_NE(Text("OPTIMIZE " + Ref("missing")).find("NotFound"), std::string::npos);
+}
+
+TEST_F(DeltaOptimizeTest, WhereComparesTypedPartitionValuesIncludingNull) {
+  for (int i = 0; i < 2; ++i) {
+    std::string rows = fmt::format(
+        "SELECT range::INTEGER AS id, DATE '2024-01-01' + (range % 3)::INTEGER AS d, CASE WHEN "
+        "range % 2 = 0 THEN 'x' END AS s FROM range({}, {})",
+        i * 6, i * 6 + 6);
+    ASSERT_TRUE(session_
+                    ->Query(i == 0
+                                ? "CREATE TABLE " + Ref("t") + " PARTITIONED BY (d, s) AS " + rows
+                                : "INSERT INTO " + Ref("t") + " " + rows)
+                    .ok());
+  }
+  ASSERT_EQ(Latest("t")->files().size(), 12u);
+  const std::string before = AllRows("t");
+  std::string result = Text("OPTIMIZE " + Ref("t") + " WHERE d >= DATE '2024-01-02' AND s IS NULL");
+  EXPECT_NE(result.find("'numFilesAdded': 2, 'numFilesRemoved': 4"), std::string::npos) << result;
+  EXPECT_NE(result.find("'partitionsOptimized': 2"), std::string::npos) << result;
+  EXPECT_NE(result.find("'totalConsideredFiles': 4"), std::string::npos) << result;
+  EXPECT_EQ(AllRows("t"), before);
+  auto snapshot = Latest("t");
+  for (const auto& f : snapshot->files()) {
+    if (f.data_change) continue;  // the two new files
+    EXPECT_FALSE(f.partition_values.at("s").has_value()) << f.path;
+    EXPECT_TRUE(f.path.find("s=__HIVE_DEFAULT_PARTITION__/part-") != std::string::npos) << f.path;
+  }
+  Status valid = validity::ValidateDeltaTable(Path("t"));
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
+}
+
+TEST_F(DeltaOptimizeTest, TargetFileSizeFromTheTablePropertyAndTheSessionSetting) {
+  MakeSmallFiles("t", 6);
+  auto files = Latest("t")->files();
+  int64_t largest = 0;
+  for (const auto& f : files) largest = std::max(largest, f.size);
+  // A session maximum below every file's size: nothing is small.
+  EXPECT_EQ(Text("SET spark.databricks.delta.optimize.maxFileSize = 100"),
+            "spark.databricks.delta.optimize.maxFileSize,100;");
+  EXPECT_NE(Text("OPTIMIZE " + Ref("t")).find("'numFilesRemoved': 0"), std::string::npos);
+  EXPECT_NE(Text("SET spark.databricks.delta.optimize.maxFileSize = lots").find("positive number"),
+            std::string::npos);
+  // Room for two files per bin: three bins of two.
+  EXPECT_FALSE(
+      Text("SET spark.databricks.delta.optimize.maxFileSize = " + std::to_string(2 * largest + 1))
+          .starts_with("error"));
+  const std::string before = AllRows("t");
+  std::string result = Text("OPTIMIZE " + Ref("t"));
+  EXPECT_NE(result.find("'numFilesAdded': 3, 'numFilesRemoved': 6"), std::string::npos) << result;
+  EXPECT_EQ(AllRows("t"), before);
+
+  // delta.targetFileSize on the table takes precedence over the session.
+  MakeSmallFiles("prop", 4, "", "'delta.targetFileSize' = '100'");
+  EXPECT_NE(Text("OPTIMIZE " + Ref("prop")).find("'numFilesRemoved': 0"), std::string::npos);
+  MakeSmallFiles("bad", 2, "", "'delta.targetFileSize' = 'huge'");
+  EXPECT_NE(Text("OPTIMIZE " + Ref("bad")).find("delta.targetFileSize: 'huge'"), std::string::npos);
+}
+
+TEST_F(DeltaOptimizeTest, DeletionVectorsArePurged) {
+  auto golden = delta::testing::GoldenDir();
+  if (!golden) GTEST_SKIP() << delta::testing::kSkipNoGolden;
+  fs::copy(fs::path(*golden) / "dv-partitioned-with-checkpoint" / "delta", dir_ / "dv",
+           fs::copy_options::recursive);
+  const std::string before = AllRows("dv");
+  auto start = Latest("dv");
+  int64_t dvs = 0, deleted = 0;
+  for (const auto& f : start->files()) {
+    if (f.deletion_vector) {
+      ++dvs;
+      deleted += f.deletion_vector->cardinality;
+    }
+  }
+  ASSERT_GT(dvs, 0);
+
+  auto optimized = RunOptimize("dv");
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_TRUE(optimized->committed);
+  EXPECT_EQ(optimized->num_deletion_vectors_removed, dvs);
+  EXPECT_EQ(optimized->num_deletion_vector_rows_removed, deleted);
+  auto after = Latest("dv");
+  for (const auto& f : after->files()) EXPECT_FALSE(f.deletion_vector.has_value()) << f.path;
+  EXPECT_EQ(AllRows("dv"), before);
+  CheckNoDataChange("dv", after->version());
+  Status valid = validity::ValidateDeltaTable(Path("dv"));
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
+  EXPECT_NE(History("dv", {7}, 1).find("numDeletionVectorsRemoved=" + std::to_string(dvs)),
+            std::string::npos);
+  EXPECT_FALSE(RunOptimize("dv")->committed);
+}
+
+TEST_F(DeltaOptimizeTest, ColumnMappedTablesAreRefusedBeforeWritingAnything) {
+  auto golden = delta::testing::GoldenDir();
+  if (!golden) GTEST_SKIP() << delta::testing::kSkipNoGolden;
+  fs::copy(fs::path(*golden) / "table-with-columnmapping-mode-name" / "delta", dir_ / "cm",
+           fs::copy_options::recursive);
+  size_t files_before = 0;
+  for (auto it = fs::recursive_directory_iterator(dir_ / "cm");
+       it != fs::recursive_directory_iterator(); ++it) {
+    ++files_before;
+  }
+  auto refused = RunOptimize("cm");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsNotSupported()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("OPTIMIZE"), std::string::npos);
+  size_t files_after = 0;
+  for (auto it = fs::recursive_directory_iterator(dir_ / "cm");
+       it != fs::recursive_directory_iterator(); ++it) {
+    ++files_after;
+  }
+  EXPECT_EQ(files_after, files_before);
+}
+
+TEST_F(DeltaOptimizeTest, AConcurrentDeleteOfACompactedFileConflicts) {
+  MakeSmallFiles("t", 3);
+  auto read = Latest("t");
+  // Another writer deletes rows of one of the files after OPTIMIZE read the table.
+  auto deleted = Delete(session_->connection(), *store_, "t", *parquet_, "id = 3");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  const std::string after_delete = AllRows("t");
+  auto optimized = RunOptimize("t", {.snapshot = read});
+  ASSERT_FALSE(optimized.ok());
+  EXPECT_TRUE(optimized.status().IsConflict()) << optimized.status().ToString();
+  EXPECT_NE(optimized.status().message().find("concurrent"), std::string::npos);
+  EXPECT_EQ(AllRows("t"), after_delete);
+  EXPECT_EQ(Text("SELECT count(*) FROM " + Ref("t")), "29;");
+  // From the latest snapshot it goes through.
+  ASSERT_TRUE(RunOptimize("t").ok());
+  EXPECT_EQ(AllRows("t"), after_delete);
+}
+
+TEST_F(DeltaOptimizeTest, AConcurrentBlindAppendDoesNotConflict) {
+  MakeSmallFiles("t", 3);
+  auto read = Latest("t");
+  ASSERT_TRUE(session_->Query("INSERT INTO " + Ref("t") + " SELECT 500, 'late', 1").ok());
+  auto optimized = RunOptimize("t", {.snapshot = read});
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_EQ(optimized->version, 4);
+  EXPECT_EQ(optimized->num_files_removed, 3);
+  EXPECT_EQ(Text("SELECT count(*), max(id) FROM " + Ref("t")), "31,500;");
+  EXPECT_EQ(Latest("t")->files().size(), 2u);  // the compacted file and the appended one
+  Status valid = validity::ValidateDeltaTable(Path("t"));
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
 }
 
 }  // namespace

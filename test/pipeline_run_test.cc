@@ -435,5 +435,87 @@ CREATE FLOW users_history AS AUTO CDC INTO users_scd2 FROM STREAM changes
   EXPECT_EQ(Find(third, "users_history")->state, FlowReport::State::kUpToDate);
 }
 
+// Each AUTO CDC batch after the first is one MERGE commit that rewrites only the target files
+// holding the batch's keys; a batch that changes nothing still records its txn.
+TEST_F(PipelineRunTest, AutoCdcRewritesOnlyFilesOfTouchedKeys) {
+  fs::remove(root_ / "transformations" / "silver.sql");
+  fs::remove(root_ / "transformations" / "gold.sql");
+  WriteFile(root_ / "transformations" / "bronze.sql", R"(
+CREATE OR REFRESH STREAMING TABLE changes
+AS SELECT * FROM STREAM read_files('${landing}/changes', format => 'csv', header => true,
+                                   schemaHints => 'id INT, seq BIGINT, city STRING');
+CREATE OR REFRESH STREAMING TABLE users;
+CREATE FLOW users_cdc AS AUTO CDC INTO users FROM STREAM changes
+  KEYS (id) APPLY AS DELETE WHEN op = 'DELETE' SEQUENCE BY seq
+  COLUMNS * EXCEPT (op, seq, _rescued_data);
+)");
+  auto run = [&](const std::string& file, const std::string& csv) {
+    WriteFile(root_ / "landing" / "changes" / file, "id,op,seq,city\n" + csv);
+    auto result = RunOnce();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    for (const auto& f : result->flows) {
+      EXPECT_NE(f.state, FlowReport::State::kFailed) << f.error.ToString();
+    }
+  };
+  // DESCRIBE HISTORY, newest first.
+  auto history = [&] { return Rows("DESCRIBE HISTORY " + Table("users")); };
+  run("c1.csv", "1,INSERT,1,Oslo\n2,INSERT,1,Rome\n3,INSERT,1,Paris\n");
+  run("c2.csv", "10,INSERT,1,Lima\n11,INSERT,1,Quito\n12,INSERT,1,Bogota\n");
+  auto commits = history();
+  ASSERT_EQ(commits.size(), 2u);
+  EXPECT_NE(commits[0].find("|MERGE|"), std::string::npos) << commits[0];
+  EXPECT_NE(commits[0].find("numTargetFilesRemoved=0"), std::string::npos) << commits[0];
+  EXPECT_NE(commits[0].find("numUpsertedRows=3"), std::string::npos) << commits[0];
+
+  // An update of key 11: only the file of keys 10-12 is rewritten (2 rows copied, not 5).
+  run("c3.csv", "11,UPDATE,2,Cuenca\n");
+  commits = history();
+  ASSERT_EQ(commits.size(), 3u);
+  EXPECT_NE(commits[0].find("numTargetFilesRemoved=1"), std::string::npos) << commits[0];
+  EXPECT_NE(commits[0].find("numTargetRowsCopied=2"), std::string::npos) << commits[0];
+  EXPECT_NE(commits[0].find("numUpsertedRows=1"), std::string::npos) << commits[0];
+  EXPECT_EQ(Rows("SELECT id, city FROM " + Table("users") + " ORDER BY id"),
+            (std::vector<std::string>{"1|Oslo", "2|Rome", "3|Paris", "10|Lima", "11|Cuenca",
+                                      "12|Bogota"}));
+
+  // A late event changes nothing: the batch still commits (recording its txn), and the next run
+  // is up to date.
+  run("c4.csv", "2,UPDATE,0,Naples\n");
+  EXPECT_EQ(history().size(), 4u);
+  ASSERT_OK_AND_ASSIGN(auto again, RunOnce());
+  EXPECT_EQ(Find(again, "users_cdc")->state, FlowReport::State::kUpToDate);
+  EXPECT_EQ(Rows("SELECT city FROM " + Table("users") + " WHERE id = 2"),
+            std::vector<std::string>{"Rome"});
+}
+
+}  // namespace
+}  // namespace medallion::pipeline
+
+namespace medallion::pipeline {
+namespace {
+
+// OPTIMIZE on a streaming source (engine/delta_maintenance.h) rewrites files with
+// dataChange=false: the downstream streaming read neither fails on it as a change commit nor
+// reads the compacted rows again.
+TEST_F(PipelineRunTest, StreamingReadSkipsOptimizeCommits) {
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  WriteFile(root_ / "landing" / "orders" / "day2.csv", "order_id,amount,status\n8,1,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
+  ASSERT_TRUE(second.ok());
+  const auto before = Rows("SELECT count(*) FROM " + Table("silver_orders"));
+  ASSERT_EQ(before.size(), 1u);
+  auto optimized = Rows("OPTIMIZE " + Table("bronze_orders"));
+  ASSERT_EQ(optimized.size(), 1u);
+  EXPECT_NE(optimized[0].find("'numFilesAdded': 1, 'numFilesRemoved': 2"), std::string::npos)
+      << optimized[0];
+  WriteFile(root_ / "landing" / "orders" / "day3.csv", "order_id,amount,status\n9,2,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto third, RunOnce());
+  ASSERT_TRUE(third.ok()) << Find(third, "silver_orders")->error.ToString();
+  EXPECT_EQ(Rows("SELECT count(*) - " + before[0] +
+                 ", count_if(order_id = 8), count_if(order_id = 9) FROM " + Table("silver_orders")),
+            std::vector<std::string>{"1|1|1"});
+}
+
 }  // namespace
 }  // namespace medallion::pipeline

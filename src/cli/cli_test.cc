@@ -174,6 +174,31 @@ TEST(CliTest, TableVacuumRestoreAndClone) {
   std::filesystem::remove_all(clone);
 }
 
+TEST(CliTest, TableOptimize) {
+  std::string dir = MakeTable("optimize");
+  CliRun optimized = Medallion("table optimize " + dir + " --format json");
+  EXPECT_EQ(optimized.exit_code, 0) << optimized.err;
+  EXPECT_NE(optimized.out.find("\"numFilesAdded\":1,\"numFilesRemoved\":2"), std::string::npos)
+      << optimized.out;
+  CliRun count = Medallion("sql --format csv \"SELECT count(*) AS n, sum(id) AS s FROM delta.\\`" +
+                           dir + "\\`\"");
+  EXPECT_EQ(count.out, "n,s\n5,15\n");
+  CliRun history = Medallion("table history " + dir + " --limit 1 --format csv");
+  EXPECT_NE(history.out.find("\n2,"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find(",OPTIMIZE,"), std::string::npos) << history.out;
+  // Nothing left to compact: no new version.
+  CliRun again = Medallion("table optimize " + dir + " --format json");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("\"numFilesRemoved\":0"), std::string::npos) << again.out;
+  EXPECT_EQ(Medallion("table history " + dir + " --limit 1 --format csv").out, history.out);
+  // The table is not partitioned: any column in --where is a non-partition column.
+  CliRun bad = Medallion("table optimize " + dir + " --where \"id = 1\"");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("Predicate references non-partition column 'id'"), std::string::npos)
+      << bad.err;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 namespace {

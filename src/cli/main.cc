@@ -85,6 +85,7 @@ struct TableArgs {
   std::string timestamp;
   bool shallow = false;
   bool replace = false;
+  std::string where;  // optimize: a partition predicate
 };
 
 std::string DeltaRef(const std::string& path) {
@@ -116,6 +117,9 @@ Result<std::string> TableSql(const std::string& command, const TableArgs& a) {
     if (a.retain_hours) sql += fmt::format(" RETAIN {} HOURS", *a.retain_hours);
     if (a.dry_run) sql += " DRY RUN";
     return sql;
+  }
+  if (command == "optimize") {
+    return "OPTIMIZE " + DeltaRef(a.path) + (a.where.empty() ? "" : " WHERE " + a.where);
   }
   if (command == "restore") {
     if (as_of.empty()) return Status::InvalidArgument("restore needs --version or --timestamp");
@@ -185,6 +189,10 @@ int Main(int argc, char** argv) {
   vacuum->add_option("--retain-hours", table_args.retain_hours,
                      "Retention in hours (default: delta.deletedFileRetentionDuration)");
   vacuum->add_flag("--dry-run", table_args.dry_run, "List the files without deleting them");
+  CLI::App* optimize = add_table_command(
+      "optimize", "Compact small files into larger ones without changing the rows (OPTIMIZE)");
+  optimize->add_option("--where", table_args.where,
+                       "Only partitions matching this predicate on partition columns");
   CLI::App* restore = add_table_command("restore", "Restore an older version (RESTORE TABLE)");
   CLI::App* clone = add_table_command("clone", "Clone a table (CREATE TABLE ... CLONE)");
   clone->add_option("target", table_args.target, "The new table's folder")->required();

@@ -161,11 +161,28 @@ Result<LogCleanupResult> CleanUpExpiredLog(storage::ObjectStore& store, std::str
                                            int64_t log_retention_ms, int64_t now_ms) {
   const std::string context = TableName(table_root) + ": log cleanup";
   LogCleanupResult result;
+  const int64_t cutoff = now_ms - log_retention_ms;
+  const std::string prefix = LogPrefix(table_root);
+
+  // Usually nothing has expired yet, and commit 0 is still there: the first retained version is
+  // then 0, so nothing may be deleted. Tell so from the listing of versions 0-9 alone (names
+  // starting with 19 zeros), without listing (on a local store: stat-ing) the whole log.
+  {
+    const std::string first_commit = prefix + CommitFileName(0);
+    ASSIGN_OR_RETURN_CTX(auto oldest,
+                         store.List(prefix + std::string(kVersionDigits - 1, '0')), context);
+    for (const auto& o : oldest) {
+      if (o.key == first_commit && o.modification_time > cutoff) {
+        result.earliest_version = 0;
+        return result;
+      }
+    }
+  }
+
   ASSIGN_OR_RETURN_CTX(auto listing, ListLog(store, table_root), context);
   result.earliest_version = listing.earliest_reconstructable_version();
   auto latest = listing.latest_version();
   if (!latest || listing.checkpoints.empty()) return result;
-  const int64_t cutoff = now_ms - log_retention_ms;
 
   // R: the first retained version (the first commit not expired; the latest version at most).
   int64_t first_retained = *latest;
@@ -182,7 +199,6 @@ Result<LogCleanupResult> CleanUpExpiredLog(storage::ObjectStore& store, std::str
   }
   if (!keep_from) return result;
 
-  const std::string prefix = LogPrefix(table_root);
   ASSIGN_OR_RETURN_CTX(auto objects, store.List(prefix), context);
   struct Doomed {
     int64_t version;

@@ -18,7 +18,9 @@
 // retention, but only below a checkpoint that keeps every retained version reconstructable: with R
 // the first version whose commit is not expired, the newest complete checkpoint at or below R is
 // kept with everything after it, and files are deleted oldest first so that an interrupted cleanup
-// leaves a log without gaps. `.crc` and compaction files of deleted versions go too.
+// leaves a log without gaps. `.crc` and compaction files of deleted versions go too. While commit
+// 0 is still there and not expired, nothing can be deleted: cleanup tells so from a listing of
+// versions 0-9 alone, without listing the whole log.
 //
 // Thread-safety: free functions; the store and the handlers are thread-safe by their contracts.
 #pragma once

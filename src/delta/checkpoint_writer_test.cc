@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "delta/log_segment.h"
 #include "delta/test_util.h"
@@ -126,6 +127,38 @@ TEST_F(CheckpointWriterTest, CommitAtIntervalWritesCheckpointAndHint) {
   for (size_t i = 0; i < from_cp->files().size(); ++i) {
     EXPECT_EQ(from_cp->files()[i].path, replayed->files()[i].path);
   }
+}
+
+// What a transaction writes its checkpoint from: the read snapshot plus its commit, reconciled in
+// memory, equals the snapshot read from the log.
+TEST_F(CheckpointWriterTest, SnapshotFromParentAndCommitEqualsTheLogs) {
+  ASSERT_OK(Create(TestMetadata({})));
+  ASSERT_OK(Change("a.parquet"));
+  ASSERT_OK(Change("b.parquet"));
+  ASSERT_OK(Change("c.parquet", "a.parquet"));
+  ASSERT_OK_AND_ASSIGN(auto parent, Latest());
+  ASSERT_OK(Change("a.parquet", "b.parquet"));  // re-adds a tombstoned file
+  ASSERT_OK_AND_ASSIGN(auto child, Latest());
+  const std::string key = LogPrefix(kRoot) + CommitFileName(child->version());
+  ASSERT_OK_AND_ASSIGN(auto text, store_.Read(key));
+  ASSERT_OK_AND_ASSIGN(auto actions, ParseActions(text, key));
+  ASSERT_OK_AND_ASSIGN(auto meta, store_.Head(key));
+  ASSERT_OK_AND_ASSIGN(auto made, Snapshot::FromParentAndCommit(*parent, actions, meta));
+  EXPECT_EQ(made->version(), child->version());
+  EXPECT_EQ(made->timestamp_ms(), child->timestamp_ms());
+  EXPECT_EQ(made->protocol(), child->protocol());
+  EXPECT_EQ(made->metadata(), child->metadata());
+  EXPECT_EQ(made->files(), child->files());
+  EXPECT_EQ(made->txns(), child->txns());
+  EXPECT_EQ(made->domain_metadata(), child->domain_metadata());
+  EXPECT_EQ(made->commit_info(), child->commit_info());
+  auto paths = [](const std::vector<RemoveFile>& removes) {
+    std::set<std::string> out;
+    for (const auto& r : removes) out.insert(r.path);
+    return out;
+  };
+  EXPECT_EQ(paths(made->tombstones()), paths(child->tombstones()));
+  EXPECT_EQ(paths(made->tombstones()), (std::set<std::string>{"b.parquet"}));
 }
 
 TEST_F(CheckpointWriterTest, ExpiredTombstonesAreDropped) {

@@ -9,7 +9,28 @@
 namespace medallion::delta {
 namespace {
 
-// Reads a Parquet log file (checkpoint part or sidecar) as parsed actions.
+// Reads the Parquet file at `path` (a local path, or a store key for a store without local
+// paths) as parsed actions: typed through the handler when it can, else as JSON rows. `name` names
+// the file in messages.
+Result<std::vector<Action>> ReadParquetFileActions(ParquetHandler& parquet, const std::string& path,
+                                                   const std::string& name,
+                                                   const std::vector<std::string>& columns) {
+  auto typed = parquet.ReadCheckpointActions(path, columns);
+  if (typed.ok() || !typed.status().IsNotSupported()) {
+    RETURN_NOT_OK_CTX(typed.status(), "reading " + name);
+    return std::move(typed).ValueOrDie();
+  }
+  ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(path, columns), "reading " + name);
+  std::vector<Action> actions;
+  actions.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSIGN_OR_RETURN(auto action, ParseAction(rows[i], {name, static_cast<int64_t>(i) + 1}));
+    if (action) actions.push_back(std::move(*action));
+  }
+  return actions;
+}
+
+// Reads a Parquet log file (checkpoint part or sidecar) of the store as parsed actions.
 Result<std::vector<Action>> ReadParquetActions(storage::ObjectStore& store,
                                                ParquetHandler& parquet, const std::string& key,
                                                const std::vector<std::string>& columns) {
@@ -22,15 +43,7 @@ Result<std::vector<Action>> ReadParquetActions(storage::ObjectStore& store,
   } else {
     return local.status();
   }
-  ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(path, columns), "reading " + key);
-  std::vector<Action> actions;
-  actions.reserve(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    ASSIGN_OR_RETURN(auto action,
-                     ParseAction(rows[i], {key, static_cast<int64_t>(i) + 1}));
-    if (action) actions.push_back(std::move(*action));
-  }
-  return actions;
+  return ReadParquetFileActions(parquet, path, key, columns);
 }
 
 // The store key (or local path) of a sidecar named in a V2 checkpoint.
@@ -92,23 +105,16 @@ Status LogReplayer::Apply(const Action& action, bool from_checkpoint, std::strin
           // Finish.
           state_.domains.try_emplace(a.domain, a);
         } else if constexpr (std::is_same_v<T, AddFile>) {
-          ASSIGN_OR_RETURN(std::string key, FileKey(a.path, a.deletion_vector, source));
-          if (!seen_files_.count(key)) {
-            state_.files.push_back(a);
-            if (from_checkpoint) {
-              seen_files_.insert(std::move(key));
-            } else {
+          // Commits only: AddCheckpointActions handles a checkpoint's adds and removes.
+          if (!from_checkpoint) {
+            ASSIGN_OR_RETURN(std::string key, FileKey(a.path, a.deletion_vector, source));
+            if (!seen_files_.count(key)) {
+              state_.files.push_back(a);
               commit_keys->push_back(std::move(key));
             }
           }
-        } else if constexpr (std::is_same_v<T, RemoveFile>) {
-          // Commits handle removes in AddCommit; a checkpoint's removes are only tombstones, kept
-          // unless a newer commit already acted on the same file.
-          if (from_checkpoint) {
-            ASSIGN_OR_RETURN(std::string key, FileKey(a.path, a.deletion_vector, source));
-            if (!seen_files_.count(key)) state_.tombstones.push_back(a);
-          }
         }
+        // RemoveFile: AddCommit and AddCheckpointActions handle them.
         // commitInfo, cdc, checkpointMetadata, sidecar: no part in reconciliation.
         return Status::OK();
       },
@@ -142,12 +148,52 @@ Status LogReplayer::AddCommit(const std::vector<Action>& actions, std::string_vi
     keys.push_back(std::move(key));
   }
   for (auto& k : keys) seen_files_.insert(std::move(k));
+  seen_names_.clear();  // stale: remade on the next use
   return Status::OK();
 }
 
 Status LogReplayer::AddCheckpointActions(const std::vector<Action>& actions,
                                          std::string_view source) {
-  for (const auto& a : actions) RETURN_NOT_OK(Apply(a, /*from_checkpoint=*/true, source, nullptr));
+  return AddCheckpointActions(std::vector<Action>(actions), source);
+}
+
+Result<bool> LogReplayer::SeenInCommits(const std::string& path,
+                                        const std::optional<DeletionVectorDescriptor>& dv,
+                                        std::string_view source) const {
+  // No commit touched a file: nothing to look up, and no key to build (the common case of a
+  // snapshot at a checkpoint, and most of the cost of reading a large checkpoint otherwise).
+  if (seen_files_.empty()) return false;
+  if (seen_names_.empty()) {
+    // Made on first use, so that a replay of commits alone never pays for it.
+    for (const auto& key : seen_files_) {
+      // A key is "<canonical path>\0<dv id>"; its file name ends at the NUL.
+      const std::string_view canonical = std::string_view(key).substr(0, key.find('\0'));
+      seen_names_.emplace(canonical.substr(canonical.rfind('/') + 1));
+    }
+  }
+  // Without escapes, the name in the log is the decoded name the key ends with.
+  const std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
+  if (name.find('%') == std::string_view::npos && !seen_names_.contains(name)) return false;
+  ASSIGN_OR_RETURN(std::string key, FileKey(path, dv, source));
+  return seen_files_.count(key) > 0;
+}
+
+Status LogReplayer::AddCheckpointActions(std::vector<Action>&& actions, std::string_view source) {
+  // Nearly every row of a checkpoint is an add: allocate once.
+  state_.files.reserve(state_.files.size() + actions.size());
+  for (auto& action : actions) {
+    if (auto* add = std::get_if<AddFile>(&action)) {
+      ASSIGN_OR_RETURN(bool seen, SeenInCommits(add->path, add->deletion_vector, source));
+      if (!seen) state_.files.push_back(std::move(*add));
+    } else if (auto* remove = std::get_if<RemoveFile>(&action)) {
+      // A checkpoint's removes are only tombstones, kept unless a newer commit already acted on
+      // the same file.
+      ASSIGN_OR_RETURN(bool seen, SeenInCommits(remove->path, remove->deletion_vector, source));
+      if (!seen) state_.tombstones.push_back(std::move(*remove));
+    } else {
+      RETURN_NOT_OK(Apply(action, /*from_checkpoint=*/true, source, nullptr));
+    }
+  }
   return Status::OK();
 }
 
@@ -158,6 +204,7 @@ ReplayedState LogReplayer::Finish() {
   ReplayedState out = std::move(state_);
   state_ = ReplayedState();
   seen_files_.clear();
+  seen_names_.clear();
   saw_commit_ = false;
   return out;
 }
@@ -186,7 +233,7 @@ Result<ReplayedState> ReplayLogSegment(storage::ObjectStore& store, std::string_
       for (const auto& a : actions) {
         if (const auto* s = std::get_if<Sidecar>(&a)) sidecars.push_back(*s);
       }
-      RETURN_NOT_OK(replayer.AddCheckpointActions(actions, key));
+      RETURN_NOT_OK(replayer.AddCheckpointActions(std::move(actions), key));
     }
     // PROTOCOL.md, "V2 Spec": sidecars hold the checkpoint's file actions.
     static const std::vector<std::string> kSidecarColumns = {"add", "remove"};
@@ -197,17 +244,12 @@ Result<ReplayedState> ReplayLogSegment(storage::ObjectStore& store, std::string_
                                        &is_local_path));
       std::vector<Action> actions;
       if (is_local_path) {
-        ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(location, kSidecarColumns),
-                             "reading sidecar " + location);
-        for (size_t i = 0; i < rows.size(); ++i) {
-          ASSIGN_OR_RETURN(auto action,
-                           ParseAction(rows[i], {location, static_cast<int64_t>(i) + 1}));
-          if (action) actions.push_back(std::move(*action));
-        }
+        ASSIGN_OR_RETURN(actions, ReadParquetFileActions(parquet, location, location,
+                                                         kSidecarColumns));
       } else {
         ASSIGN_OR_RETURN(actions, ReadParquetActions(store, parquet, location, kSidecarColumns));
       }
-      RETURN_NOT_OK(replayer.AddCheckpointActions(actions, location));
+      RETURN_NOT_OK(replayer.AddCheckpointActions(std::move(actions), location));
     }
   }
   return replayer.Finish();

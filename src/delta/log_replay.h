@@ -50,8 +50,12 @@ class LogReplayer {
   // Feed commits newest first, each with all of its actions. `source` names the file for errors.
   // Corruption naming `source` when a file path cannot be decoded.
   Status AddCommit(const std::vector<Action>& actions, std::string_view source);
-  // Then the checkpoint's actions (any number of calls, any order among them).
+  // Then the checkpoint's actions (any number of calls, any order among them). A checkpoint holds
+  // each logical file once, so its adds and removes are checked only against the commits' files
+  // (and, when no commit touched a file, not keyed at all). The second form moves the file actions
+  // out of `actions`.
   Status AddCheckpointActions(const std::vector<Action>& actions, std::string_view source);
+  Status AddCheckpointActions(std::vector<Action>&& actions, std::string_view source);
 
   // The state; the replayer is left empty.
   ReplayedState Finish();
@@ -59,13 +63,27 @@ class LogReplayer {
  private:
   Status Apply(const Action& action, bool from_checkpoint, std::string_view source,
                std::vector<std::string>* commit_keys);
+  // Whether a commit fed so far acted on the logical file (path, dv).
+  Result<bool> SeenInCommits(const std::string& path,
+                             const std::optional<DeletionVectorDescriptor>& dv,
+                             std::string_view source) const;
   static Result<std::string> FileKey(const std::string& path,
                                      const std::optional<DeletionVectorDescriptor>& dv,
                                      std::string_view source);
 
+  // Transparent hashing, so string_views can be looked up without a copy.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+
   ReplayedState state_;
   bool saw_commit_ = false;
   std::unordered_set<std::string> seen_files_;
+  // The decoded file names (last path segment) of seen_files_, made on first use by
+  // SeenInCommits: a checkpoint file whose name is not among them cannot be one of them, which
+  // spares building its key. Mutable: a cache.
+  mutable std::unordered_set<std::string, StringHash, std::equal_to<>> seen_names_;
 };
 
 // Reads and replays `segment` of the table at `table_root`: the JSON commits through the store, the

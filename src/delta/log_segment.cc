@@ -142,9 +142,20 @@ const LogFile* LogListing::FindCommit(int64_t version) const {
   return &*it;
 }
 
-Result<LogListing> ListLog(storage::ObjectStore& store, std::string_view table_root) {
+Result<LogListing> ListLog(storage::ObjectStore& store, std::string_view table_root,
+                           std::optional<int64_t> from_version) {
   const std::string prefix = LogPrefix(table_root);
-  ASSIGN_OR_RETURN_CTX(auto objects, store.List(prefix), "listing " + prefix);
+  std::vector<storage::ObjectMeta> objects;
+  if (from_version && *from_version > 0) {
+    // Every log file of version v is named "<v as 20 digits>.<more>", so it sorts after the bare
+    // 20 digits, and every file of an earlier version sorts before them.
+    char digits[32];
+    std::snprintf(digits, sizeof(digits), "%020lld", static_cast<long long>(*from_version));
+    ASSIGN_OR_RETURN_CTX(objects, store.ListAfter(prefix, prefix + digits),
+                         "listing " + prefix + " from version " + digits);
+  } else {
+    ASSIGN_OR_RETURN_CTX(objects, store.List(prefix), "listing " + prefix);
+  }
   LogListing listing;
   // (version, parts) -> part number -> file
   std::map<std::pair<int64_t, int32_t>, std::map<int32_t, LogFile>> multipart;
@@ -266,6 +277,18 @@ Result<LogSegment> LogSegment::FromListing(const LogListing& listing, std::strin
 
 Result<LogSegment> ListLogSegment(storage::ObjectStore& store, std::string_view table_root,
                                   std::optional<int64_t> version) {
+  // A hint that cannot be read is no hint: the whole listing below does not need it.
+  auto read_hint = ReadLastCheckpointHint(store, table_root);
+  const std::optional<LastCheckpointHint> hint =
+      read_hint.ok() ? *read_hint : std::optional<LastCheckpointHint>();
+  if (hint && hint->version > 0 && (!version || hint->version <= *version)) {
+    ASSIGN_OR_RETURN(auto listing, ListLog(store, table_root, hint->version));
+    const bool has_checkpoint =
+        !listing.checkpoints.empty() && listing.checkpoints.front().version == hint->version;
+    if (has_checkpoint) return LogSegment::FromListing(listing, table_root, version);
+    MLOG_DEBUG("delta: {} names checkpoint {} of {}, which is not complete; listing the whole log",
+               kLastCheckpointFile, hint->version, TableName(table_root));
+  }
   ASSIGN_OR_RETURN(auto listing, ListLog(store, table_root));
   return LogSegment::FromListing(listing, table_root, version);
 }

@@ -15,7 +15,7 @@
 //
 // A segment for version v is the newest complete checkpoint at or below v (if any) plus the
 // commits after it up to v, which must be contiguous. `ListLogSegment` lists the log once through
-// ObjectStore::List (sorted) and selects.
+// ObjectStore::List (sorted), from the version `_last_checkpoint` names when it can, and selects.
 //
 // Errors of ListLogSegment:
 //   NotFound "<table> is not a Delta table (no _delta_log)": no commit and no checkpoint listed;
@@ -103,7 +103,11 @@ struct LogListing {
 };
 
 // Lists and classifies `<table_root>/_delta_log/`. An empty listing is OK (empty LogListing).
-Result<LogListing> ListLog(storage::ObjectStore& store, std::string_view table_root);
+// With `from_version`, only the log files of that version and later are listed (through
+// ObjectStore::ListAfter, so a store skips the cost of the older ones); the listing then says
+// nothing about earlier versions (earliest_reconstructable_version() describes only what it holds).
+Result<LogListing> ListLog(storage::ObjectStore& store, std::string_view table_root,
+                           std::optional<int64_t> from_version = std::nullopt);
 
 class LogSegment {
  public:
@@ -130,6 +134,10 @@ class LogSegment {
 
 // Lists the log and selects the segment for `version` (latest when nullopt). Errors as in the
 // header comment.
+// When `_last_checkpoint` names a checkpoint at or below `version`, the log is listed only from that
+// checkpoint's version on (PROTOCOL.md, "Last Checkpoint File": the hint lets readers skip listing
+// the whole log); if the listing does not hold a complete checkpoint of that version (a stale or
+// wrong hint), the whole log is listed, so the hint never changes the result, only its cost.
 Result<LogSegment> ListLogSegment(storage::ObjectStore& store, std::string_view table_root,
                                   std::optional<int64_t> version = std::nullopt);
 

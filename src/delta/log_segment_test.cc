@@ -247,6 +247,57 @@ TEST_F(LogSegmentTest, TableAtStoreRoot) {
   EXPECT_EQ(s->version(), 0);
 }
 
+TEST_F(LogSegmentTest, ListLogFromVersionListsThatVersionAndLater) {
+  Commits(0, 12);
+  Put(CheckpointName(10));
+  Put(MultiPartName(5, 1, 2));
+  auto listing = ListLog(store_, root_, 10);
+  ASSERT_TRUE(listing.ok()) << listing.status().ToString();
+  ASSERT_EQ(listing->commits.size(), 3u);
+  EXPECT_EQ(listing->commits.front().name.version, 10);
+  ASSERT_EQ(listing->checkpoints.size(), 1u);
+  EXPECT_EQ(listing->checkpoints.front().version, 10);
+  EXPECT_EQ(ListLog(store_, root_, 0)->commits.size(), 13u);
+  EXPECT_EQ(ListLog(store_, root_, 13)->commits.size(), 0u);
+}
+
+TEST_F(LogSegmentTest, LastCheckpointHintOnlyChangesTheCostOfListing) {
+  Commits(0, 12);
+  Put(CheckpointName(10));
+  Put("_last_checkpoint", R"({"version":10})");
+  auto latest = Segment();
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  ASSERT_TRUE(latest->checkpoint());
+  EXPECT_EQ(latest->checkpoint()->version, 10);
+  EXPECT_EQ(Versions(*latest), (std::vector<int64_t>{11, 12}));
+  // A version before the hint lists the whole log.
+  auto old = Segment(4);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_FALSE(old->checkpoint());
+  EXPECT_EQ(Versions(*old), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  // A newer checkpoint than the hint names is still used.
+  Put(CheckpointName(12));
+  auto newer = Segment();
+  ASSERT_TRUE(newer.ok());
+  EXPECT_EQ(newer->checkpoint()->version, 12);
+  EXPECT_TRUE(newer->commits().empty());
+  // A hint naming a missing or incomplete checkpoint falls back to the whole log.
+  Put("_last_checkpoint", R"({"version":11})");
+  Put(MultiPartName(11, 1, 2));
+  auto stale = Segment(11);
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_EQ(stale->checkpoint()->version, 10);
+  EXPECT_EQ(Versions(*stale), (std::vector<int64_t>{11}));
+  Put("_last_checkpoint", R"({"version":99})");
+  auto beyond = Segment();
+  ASSERT_TRUE(beyond.ok()) << beyond.status().ToString();
+  EXPECT_EQ(beyond->version(), 12);
+  // Time travel past the end says so with a hint too.
+  Put("_last_checkpoint", R"({"version":10})");
+  auto past = Segment(13);
+  EXPECT_TRUE(past.status().IsNotFound()) << past.status().ToString();
+}
+
 TEST_F(LogSegmentTest, LastCheckpointHintIsTolerant) {
   auto none = ReadLastCheckpointHint(store_, root_);
   ASSERT_TRUE(none.ok());

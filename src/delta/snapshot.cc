@@ -1,6 +1,10 @@
 #include "delta/snapshot.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/macros.h"
 #include "delta/commit_reader.h"
@@ -39,6 +43,85 @@ Result<std::string> Snapshot::ResolveFilePath(std::string_view log_path) const {
 
 Result<std::string> Snapshot::FileLocalPath(const AddFile& file) const {
   return ResolveFilePath(file.path);
+}
+
+namespace {
+
+// The files in path order. An AddFile is a few hundred bytes: the order is found on indices and
+// each file moved once, rather than sorting the files themselves (a checkpoint in path order, as
+// medallion writes them, is left as it is).
+std::vector<AddFile> SortedByPath(std::vector<AddFile> files) {
+  auto by_path = [](const AddFile& a, const AddFile& b) { return a.path < b.path; };
+  if (std::is_sorted(files.begin(), files.end(), by_path)) return files;
+  // (path, index) pairs: comparisons read the path's characters without going through the file.
+  std::vector<std::pair<std::string_view, size_t>> order;
+  order.reserve(files.size());
+  for (size_t i = 0; i < files.size(); ++i) order.emplace_back(files[i].path, i);
+  std::sort(order.begin(), order.end());
+  std::vector<AddFile> out;
+  out.reserve(files.size());
+  for (const auto& entry : order) out.push_back(std::move(files[entry.second]));
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Snapshot>> Snapshot::FromState(ReplayedState& state,
+                                                      const std::string& table_root,
+                                                      int64_t version,
+                                                      const std::string& context) {
+  if (!state.metadata) {
+    return Status::Corruption(context + ": table has no metaData action");
+  }
+  if (!state.protocol) {
+    return Status::Corruption(context + ": table has no protocol action");
+  }
+  ASSIGN_OR_RETURN_CTX(auto config, TableConfiguration::Make(*state.protocol, *state.metadata),
+                       context);
+  std::shared_ptr<Snapshot> snapshot(new Snapshot(std::move(config)));
+  snapshot->table_root_ = table_root;
+  snapshot->version_ = version;
+  snapshot->files_ = SortedByPath(std::move(state.files));
+  snapshot->txns_ = std::move(state.txns);
+  snapshot->domains_ = std::move(state.domains);
+  snapshot->tombstones_ = std::move(state.tombstones);
+  return snapshot;
+}
+
+Result<std::shared_ptr<const Snapshot>> Snapshot::FromParentAndCommit(
+    const Snapshot& parent, const std::vector<Action>& commit_actions,
+    const storage::ObjectMeta& commit_file) {
+  const int64_t version = parent.version_ + 1;
+  const std::string context = TableName(parent.table_root_) + " v" + std::to_string(version);
+  LogReplayer replayer;
+  RETURN_NOT_OK_CTX(replayer.AddCommit(commit_actions, commit_file.key), context);
+  // The parent's state is what a checkpoint of its version holds.
+  std::vector<Action> parent_state;
+  parent_state.reserve(2 + parent.txns_.size() + parent.domains_.size() + parent.files_.size() +
+                       parent.tombstones_.size());
+  parent_state.emplace_back(parent.protocol());
+  parent_state.emplace_back(parent.metadata());
+  for (const auto& [app_id, txn] : parent.txns_) parent_state.emplace_back(txn);
+  for (const auto& [domain, dm] : parent.domains_) parent_state.emplace_back(dm);
+  for (const auto& file : parent.files_) parent_state.emplace_back(file);
+  for (const auto& tombstone : parent.tombstones_) parent_state.emplace_back(tombstone);
+  RETURN_NOT_OK_CTX(replayer.AddCheckpointActions(std::move(parent_state), "parent snapshot"),
+                    context);
+  ReplayedState state = replayer.Finish();
+  ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> snapshot,
+                   FromState(state, parent.table_root_, version, context));
+  snapshot->commit_info_ = std::move(state.commit_info);
+  const auto ict_from = snapshot->config_.in_commit_timestamp_enablement_version();
+  if (ict_from && version >= *ict_from) {
+    if (!snapshot->commit_info_ || !snapshot->commit_info_->in_commit_timestamp) {
+      return Status::Corruption(context + ": in-commit timestamps are enabled but commit " +
+                                commit_file.key + " has no commitInfo.inCommitTimestamp");
+    }
+    snapshot->timestamp_ms_ = *snapshot->commit_info_->in_commit_timestamp;
+  } else {
+    snapshot->timestamp_ms_ = commit_file.modification_time;
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
 SnapshotBuilder::SnapshotBuilder(storage::ObjectStore& store, std::string table_root)
@@ -82,23 +165,8 @@ Result<std::shared_ptr<const Snapshot>> SnapshotBuilder::BuildUnchecked(
   const std::string context = table + " v" + std::to_string(segment.version());
   ASSIGN_OR_RETURN_CTX(auto state, ReplayLogSegment(store_, table_root_, segment, parquet),
                        context);
-  if (!state.metadata) {
-    return Status::Corruption(context + ": table has no metaData action");
-  }
-  if (!state.protocol) {
-    return Status::Corruption(context + ": table has no protocol action");
-  }
-  ASSIGN_OR_RETURN_CTX(auto config, TableConfiguration::Make(*state.protocol, *state.metadata),
-                       context);
-  std::shared_ptr<Snapshot> snapshot(new Snapshot(std::move(config)));
-  snapshot->table_root_ = table_root_;
-  snapshot->version_ = segment.version();
-  snapshot->files_ = std::move(state.files);
-  std::sort(snapshot->files_.begin(), snapshot->files_.end(),
-            [](const AddFile& a, const AddFile& b) { return a.path < b.path; });
-  snapshot->txns_ = std::move(state.txns);
-  snapshot->domains_ = std::move(state.domains);
-  snapshot->tombstones_ = std::move(state.tombstones);
+  ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> snapshot,
+                   Snapshot::FromState(state, table_root_, segment.version(), context));
   if (const auto& last = segment.version_commit()) {
     if (!segment.commits().empty() && segment.commits().back().name.version == segment.version()) {
       // Replay read this commit (newest first): its commitInfo, if any, is already here.

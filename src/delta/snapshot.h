@@ -45,6 +45,8 @@
 
 namespace medallion::delta {
 
+struct ReplayedState;  // log_replay.h
+
 class Snapshot {
  public:
   int64_t version() const { return version_; }
@@ -80,9 +82,25 @@ class Snapshot {
   Result<std::string> FileLocalPath(const AddFile& file) const;
   Result<std::string> ResolveFilePath(std::string_view log_path) const;
 
+  // The snapshot of the version after `parent`, whose commit holds `commit_actions` and is the file
+  // `commit_file` (key and modification time): the commit is reconciled in memory with `parent`'s
+  // state as log replay would with a checkpoint of `parent`'s version (PROTOCOL.md, "Action
+  // Reconciliation"), without reading the log. A Transaction that committed the version right
+  // after the one it read writes its checkpoint from this. Errors as Build's validation
+  // (Corruption, NotSupported, InvalidArgument).
+  static Result<std::shared_ptr<const Snapshot>> FromParentAndCommit(
+      const Snapshot& parent, const std::vector<Action>& commit_actions,
+      const storage::ObjectMeta& commit_file);
+
  private:
   friend class SnapshotBuilder;
   Snapshot(TableConfiguration config) : config_(std::move(config)) {}
+  // Validates a replayed state (metaData and protocol present, a supported configuration) into a
+  // snapshot of `version` with its files sorted; the state's files and maps are moved out. The
+  // timestamp and commitInfo are left to the caller.
+  static Result<std::shared_ptr<Snapshot>> FromState(ReplayedState& state,
+                                                     const std::string& table_root,
+                                                     int64_t version, const std::string& context);
 
   std::string table_root_;
   int64_t version_ = 0;

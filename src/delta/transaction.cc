@@ -388,6 +388,20 @@ Result<CommitResult> Transaction::Commit(ParquetHandler& parquet) {
                           std::to_string(checked_through_) + ")");
 }
 
+Result<std::shared_ptr<const Snapshot>> Transaction::SnapshotOfCommit(int64_t version,
+                                                                      ParquetHandler& parquet) {
+  if (read_snapshot_ != nullptr && version == read_snapshot_->version() + 1) {
+    // Nobody committed in between: the read snapshot plus this commit is the new version.
+    const std::string key = CommitKey(table_root_, version);
+    ASSIGN_OR_RETURN(auto actions, ParseActions(commit_text_, key));
+    ASSIGN_OR_RETURN(storage::ObjectMeta meta, store_.Head(key));
+    return Snapshot::FromParentAndCommit(*read_snapshot_, actions, meta);
+  }
+  SnapshotBuilder builder(store_, table_root_);
+  builder.AtVersion(version);
+  return builder.Build(parquet);
+}
+
 void Transaction::AfterCommit(int64_t version, ParquetHandler& parquet, CommitResult* result) {
   if (options_.checkpoint_writer == nullptr || version == 0) return;
   auto props = ParseTableProperties(effective_metadata_.configuration);
@@ -397,9 +411,7 @@ void Transaction::AfterCommit(int64_t version, ParquetHandler& parquet, CommitRe
   }
   if (version % props->checkpoint_interval != 0) return;
   Status st = [&]() -> Status {
-    SnapshotBuilder builder(store_, table_root_);
-    builder.AtVersion(version);
-    ASSIGN_OR_RETURN(auto snapshot, builder.Build(parquet));
+    ASSIGN_OR_RETURN(auto snapshot, SnapshotOfCommit(version, parquet));
     const int64_t now = NowMs();
     RETURN_NOT_OK(WriteCheckpoint(store_, *snapshot, *options_.checkpoint_writer, now));
     result->checkpoint_written = true;

@@ -47,7 +47,9 @@
 // Checkpoints: when `TransactionOptions::checkpoint_writer` is set and the committed version is a
 // multiple of `delta.checkpointInterval`, Commit then writes a classic checkpoint and cleans up
 // expired log files (checkpoint_writer.h). Their failure does not undo the commit: it is reported
-// in `CommitResult::checkpoint_status`.
+// in `CommitResult::checkpoint_status`. When no other commit came between the read version and
+// this one, the checkpoint is written from the read snapshot plus this commit, reconciled in
+// memory (Snapshot::FromParentAndCommit), without reading the log again.
 //
 // Errors of Commit (each message starts with the table root):
 //   Conflict: as above, or "gave up after N attempts" under sustained contention;
@@ -184,6 +186,11 @@ class Transaction {
   // The commit at `version` exists: is it ours?
   Result<bool> IsOwnCommit(int64_t version);
   void AfterCommit(int64_t version, ParquetHandler& parquet, CommitResult* result);
+  // The snapshot of the version this transaction committed: built in memory from the read
+  // snapshot and the commit when the commit directly follows the read version, else read from the
+  // log.
+  Result<std::shared_ptr<const Snapshot>> SnapshotOfCommit(int64_t version,
+                                                           ParquetHandler& parquet);
 
   storage::ObjectStore& store_;
   std::string table_root_;

@@ -10,12 +10,14 @@
 #include <set>
 
 #include "common/macros.h"
+#include "delta/data_skipping.h"
 #include "delta/table_configuration.h"
 #include "delta/transaction.h"
 #include "engine/delta_scan.h"
 #include "engine/delta_types.h"
 #include "engine/delta_writer.h"
 #include "engine/duckdb_parquet_writer.h"
+#include "engine/scan_predicate.h"
 #include "engine/sql_text.h"
 
 namespace medallion::engine {
@@ -57,6 +59,47 @@ constexpr std::string_view kSourceRowId = "__medallion_srid";
 constexpr std::string_view kAction = "__medallion_action";
 constexpr std::string_view kDefaultTargetAlias = "__medallion_target";
 
+constexpr std::string_view kProbe = "__medallion_dml_probe";  // the table in a parsed condition
+
+// Registers `view_name` over the candidate files with the file column (kScanFileColumn) and
+// returns those holding rows that match `predicate` (as MatchFiles in engine/delta_writer.h, over
+// a data-skipping selection instead of every active file).
+Result<std::vector<FileMatch>> MatchCandidateFiles(Connection& conn, const delta::Snapshot& snapshot,
+                                                   storage::ObjectStore& store,
+                                                   const delta::FileSelection& candidates,
+                                                   std::string_view view_name,
+                                                   std::string_view predicate,
+                                                   std::string_view alias) {
+  std::vector<FileMatch> out;
+  if (candidates.files.empty()) return out;
+  RETURN_NOT_OK(RegisterDeltaSelectionScan(conn, snapshot.config(), snapshot.table_root(),
+                                           candidates, store, view_name,
+                                           {std::string(kScanFileColumn)}));
+  std::string from = QuoteIdentifier(view_name);
+  if (!alias.empty()) from += " AS " + QuoteIdentifier(alias);
+  ASSIGN_OR_RETURN(
+      auto counts,
+      conn.Query(fmt::format("SELECT {0}, count(*) FILTER (WHERE coalesce(({1}), false)), "
+                             "count(*) FROM {2} GROUP BY 1",
+                             QuoteIdentifier(kScanFileColumn), predicate.empty() ? "true" : predicate,
+                             from)));
+  std::map<std::string, std::pair<int64_t, int64_t>> matched;  // local path -> (matching, total)
+  for (size_t r = 0; r < counts.row_count(); ++r) {
+    if (counts.IsNull(0, r)) return Status::Internal("the scan did not name its files");
+    ASSIGN_OR_RETURN(std::string file, counts.GetString(0, r));
+    ASSIGN_OR_RETURN(int64_t m, counts.GetInt64(1, r));
+    ASSIGN_OR_RETURN(int64_t t, counts.GetInt64(2, r));
+    matched[file] = {m, t};
+  }
+  for (const delta::AddFile* add : candidates.files) {
+    ASSIGN_OR_RETURN(std::string local, DataFileLocalPath(snapshot, store, *add));
+    auto it = matched.find(local);
+    if (it == matched.end() || it->second.first == 0) continue;
+    out.push_back({add, local, it->second.first, it->second.second});
+  }
+  return out;
+}
+
 std::string Cond(const std::string& c) {
   return c.empty() ? "true" : "coalesce((" + c + "), false)";
 }
@@ -69,6 +112,12 @@ class Dml {
       : conn_(conn), store_(store), root_(std::move(root)), parquet_(parquet), options_(options) {}
 
   Status Load();
+  // Whether options.txn is already recorded in the table (PROTOCOL.md, "Transaction Identifiers").
+  bool TxnApplied() const {
+    return options_.txn &&
+           snapshot_->TxnVersion(options_.txn->first).value_or(-1) >= options_.txn->second;
+  }
+  const DmlResult& result() const { return result_; }
   Result<DmlResult> RunDelete(std::string_view predicate);
   Result<DmlResult> RunUpdate(const std::vector<Assignment>& assignments,
                               std::string_view predicate);
@@ -76,6 +125,20 @@ class Dml {
   void Cleanup();
 
  private:
+  // The data-skipping conditions of `condition` (SQL over the table, named `alias` when not
+  // empty): conjuncts on the table's own columns, without those qualified by `other_alias`.
+  Result<ScanConditions> ConditionsOf(std::string_view condition, const std::string& alias,
+                                      const std::string& other_alias);
+  // The candidate files for `predicate` (every active file when it is empty or cannot be bound);
+  // records the counts in result_.
+  delta::FileSelection Candidates(const delta::SkippingPredicate& predicate);
+  // For each ON conjunct `target.k = source.c` (k a top-level column whose type the source column
+  // shares, not floating point): target.k >= min(c) AND target.k <= max(c), from kSource (aliased
+  // `source_sql`). Nothing for a column without non-NULL values.
+  Result<std::vector<delta::ColumnPredicate>> SourceKeyRanges(const ScanConditions& conditions,
+                                                              const std::string& target_name,
+                                                              const std::string& source_name,
+                                                              const std::string& source_sql);
   // The table's field for a column name (case-insensitive); InvalidArgument when none.
   Result<size_t> FieldIndex(std::string_view column) const;
   std::string Column(size_t i) const { return QuoteIdentifier(layout_.fields[i].name); }
@@ -192,7 +255,9 @@ Status Dml::Commit(const std::vector<const delta::AddFile*>& touched, std::strin
   }
   ASSIGN_OR_RETURN(auto txn, delta::Transaction::ForTable(store_, root_, snapshot_, txn_options));
   txn->SetOperation(std::move(operation), std::move(params));
+  for (const auto& [name, value] : options_.extra_operation_metrics) metrics[name] = value;
   txn->SetOperationMetrics(std::move(metrics));
+  if (options_.txn) txn->SetTxn(options_.txn->first, options_.txn->second);
   txn->RecordReadFiles(read);
   txn->AddFiles(std::move(adds));
   txn->RemoveFiles(std::move(removes));
@@ -203,9 +268,83 @@ Status Dml::Commit(const std::vector<const delta::AddFile*>& touched, std::strin
   return Status::OK();
 }
 
+Result<ScanConditions> Dml::ConditionsOf(std::string_view condition, const std::string& alias,
+                                         const std::string& other_alias) {
+  ScanConditions out;
+  if (condition.empty()) return out;
+  ASSIGN_OR_RETURN(
+      ScanConditions parsed,
+      ExtractScanConditions(conn_,
+                            fmt::format("SELECT * FROM {}{} WHERE {}", kProbe,
+                                        alias.empty() ? "" : " AS " + QuoteIdentifier(alias),
+                                        condition),
+                            kProbe));
+  for (auto& c : parsed.predicate.conjuncts) {
+    if (c.column.size() >= 2 && !other_alias.empty() && EqualsIgnoreCase(c.column[0], other_alias)) {
+      continue;
+    }
+    if (snapshot_->schema().FindFieldIgnoreCase(c.column[0]) == nullptr) continue;
+    out.predicate.conjuncts.push_back(std::move(c));
+  }
+  out.column_equalities = std::move(parsed.column_equalities);
+  return out;
+}
+
+delta::FileSelection Dml::Candidates(const delta::SkippingPredicate& predicate) {
+  auto selected = delta::SelectFiles(*snapshot_, predicate);
+  if (!selected.ok()) selected = delta::SelectFiles(*snapshot_, delta::SkippingPredicate{});
+  result_.num_files_considered = selected->considered;
+  result_.num_files_scanned = selected->kept;
+  return std::move(*selected);
+}
+
+Result<std::vector<delta::ColumnPredicate>> Dml::SourceKeyRanges(
+    const ScanConditions& conditions, const std::string& target_name,
+    const std::string& source_name, const std::string& source_sql) {
+  std::vector<delta::ColumnPredicate> out;
+  auto is_source = [&](const std::vector<std::string>& c) {
+    return c.size() == 2 && EqualsIgnoreCase(c[0], source_name);
+  };
+  auto target_field = [&](const std::vector<std::string>& c) -> const delta::StructField* {
+    if (c.size() == 2 && !EqualsIgnoreCase(c[0], target_name)) return nullptr;
+    if (c.size() > 2) return nullptr;
+    return snapshot_->schema().FindFieldIgnoreCase(c.back());
+  };
+  for (const auto& [a, b] : conditions.column_equalities) {
+    const std::vector<std::string>* source = is_source(b) ? &b : is_source(a) ? &a : nullptr;
+    if (source == nullptr) continue;
+    const delta::StructField* field = target_field(source == &b ? a : b);
+    if (field == nullptr || !field->type->is_primitive()) continue;
+    const delta::TypeKind kind = field->type->kind();
+    if (kind == delta::TypeKind::kFloat || kind == delta::TypeKind::kDouble ||
+        kind == delta::TypeKind::kBinary || kind == delta::TypeKind::kBoolean) {
+      continue;
+    }
+    const std::string column = source_sql + "." + QuoteIdentifier((*source)[1]);
+    auto r = conn_.Query(fmt::format(
+        "SELECT typeof(min({0})), CAST(min({0}) AS VARCHAR), CAST(max({0}) AS VARCHAR) FROM {1} "
+        "AS {2}",
+        column, QuoteIdentifier(kSource), source_sql));
+    if (!r.ok() || r->row_count() != 1 || r->IsNull(1, 0) || r->IsNull(2, 0)) continue;
+    ASSIGN_OR_RETURN(std::string type, r->GetString(0, 0));
+    static const std::set<std::string> kIntegers = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT"};
+    const std::string table_type = DuckDbTypeOf(*field->type);
+    if (type != table_type && !(kIntegers.count(type) && kIntegers.count(table_type))) continue;
+    ASSIGN_OR_RETURN(std::string lo, r->GetString(1, 0));
+    ASSIGN_OR_RETURN(std::string hi, r->GetString(2, 0));
+    out.push_back(delta::ColumnPredicate::Compare({field->name}, delta::SkippingOp::kGreaterOrEqual,
+                                                  delta::Scalar::String(lo)));
+    out.push_back(delta::ColumnPredicate::Compare({field->name}, delta::SkippingOp::kLessOrEqual,
+                                                  delta::Scalar::String(hi)));
+  }
+  return out;
+}
+
 Result<DmlResult> Dml::RunDelete(std::string_view predicate) {
-  ASSIGN_OR_RETURN(auto matches,
-                   MatchFiles(conn_, *snapshot_, store_, kView, predicate, options_.target_alias));
+  ASSIGN_OR_RETURN(ScanConditions conditions, ConditionsOf(predicate, options_.target_alias, ""));
+  const delta::FileSelection candidates = Candidates(conditions.predicate);
+  ASSIGN_OR_RETURN(auto matches, MatchCandidateFiles(conn_, *snapshot_, store_, candidates, kView,
+                                                     predicate, options_.target_alias));
   if (matches.empty()) return result_;
   const TouchedFiles touched = Touch(matches);
   result_.num_deleted_rows = touched.matched_rows;
@@ -243,8 +382,10 @@ Result<DmlResult> Dml::RunUpdate(const std::vector<Assignment>& assignments,
       return Status::InvalidArgument(fmt::format("column '{}' is set twice", column));
     }
   }
-  ASSIGN_OR_RETURN(auto matches,
-                   MatchFiles(conn_, *snapshot_, store_, kView, predicate, options_.target_alias));
+  ASSIGN_OR_RETURN(ScanConditions conditions, ConditionsOf(predicate, options_.target_alias, ""));
+  const delta::FileSelection candidates = Candidates(conditions.predicate);
+  ASSIGN_OR_RETURN(auto matches, MatchCandidateFiles(conn_, *snapshot_, store_, candidates, kView,
+                                                     predicate, options_.target_alias));
   if (matches.empty()) return result_;
   const TouchedFiles touched = Touch(matches);
   result_.num_updated_rows = touched.matched_rows;
@@ -315,9 +456,25 @@ Result<DmlResult> Dml::RunMerge(const MergeSpec& spec) {
     return cols;
   }() + " WHERE false";
   if (!snapshot_->files().empty()) {
-    RETURN_NOT_OK(RegisterDeltaFileScan(conn_, snapshot_->config(), snapshot_->table_root(),
-                                        snapshot_->files(), store_, kView,
-                                        {std::string(kScanFileColumn)}));
+    // Data skipping: without BY SOURCE clauses, only target rows that can satisfy the ON condition
+    // matter, so only files that may hold them are read.
+    delta::SkippingPredicate skip;
+    if (!by_source) {
+      const std::string target_name = options_.target_alias.empty()
+                                          ? std::string(kDefaultTargetAlias)
+                                          : options_.target_alias;
+      const std::string source_name =
+          spec.source_alias.empty() ? "__medallion_source" : spec.source_alias;
+      ASSIGN_OR_RETURN(ScanConditions conditions,
+                       ConditionsOf(spec.on_condition, target_name, source_name));
+      skip = std::move(conditions.predicate);
+      ASSIGN_OR_RETURN(auto ranges, SourceKeyRanges(conditions, target_name, source_name, s));
+      for (auto& r : ranges) skip.conjuncts.push_back(std::move(r));
+    }
+    const delta::FileSelection candidates = Candidates(skip);
+    RETURN_NOT_OK(RegisterDeltaSelectionScan(conn_, snapshot_->config(), snapshot_->table_root(),
+                                             candidates, store_, kView,
+                                             {std::string(kScanFileColumn)}));
     target_rows = fmt::format("SELECT {}, {} FROM {}", file, Columns(), QuoteIdentifier(kView));
     if (!by_source) {
       target_rows += fmt::format(
@@ -498,6 +655,7 @@ Result<DmlResult> RunDml(Connection& conn, storage::ObjectStore& store, std::str
   Dml dml(conn, store, std::move(table_root), parquet, options);
   Status loaded = dml.Load();
   if (!loaded.ok()) return loaded.WithContext(ctx);
+  if (dml.TxnApplied()) return dml.result();  // this write was committed before: do nothing
   Result<DmlResult> result = fn(dml);
   dml.Cleanup();
   if (!result.ok()) return result.status().WithContext(ctx);

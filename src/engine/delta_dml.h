@@ -3,8 +3,14 @@
 // Files".
 //
 // Each call is one commit (or none, when no row changes):
-//   1. the table is scanned with each row's data file (kScanFileColumn, engine/delta_scan.h) and
-//      the files holding affected rows are found;
+//   0. data skipping (delta/data_skipping.h) chooses the candidate files: those whose partition
+//      values and statistics allow a row that the WHERE's simple top-level conjuncts (col op
+//      literal, IN, IS [NOT] NULL; engine/scan_predicate.h) accept. For MERGE, the ON condition's
+//      conjuncts on the target with literals, and for each `target.k = source.k` the source's key
+//      range (target.k BETWEEN min(source.k) AND max(source.k), when both have the same type and
+//      it is not floating point); a MERGE with WHEN NOT MATCHED BY SOURCE reads every file;
+//   1. the candidate files are scanned with each row's data file (kScanFileColumn,
+//      engine/delta_scan.h) and the files holding affected rows are found;
 //   2. only those files are rewritten: their kept and changed rows (and, for MERGE, the inserted
 //      rows) are written as new data files (WriteDataFiles, engine/delta_writer.h); a file all of
 //      whose rows are deleted is only removed (so a DELETE on whole partitions writes no file);
@@ -34,7 +40,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +67,13 @@ struct DmlOptions {
   int64_t target_file_rows = 1'000'000;
   // Writes checkpoints at delta.checkpointInterval. Not owned. Null: one is made for the call.
   delta::ParquetWriter* checkpoint_writer = nullptr;
+  // An idempotent write (PROTOCOL.md, "Transaction Identifiers"): the commit records (appId,
+  // version), and when the table already records a version >= this for appId nothing is done
+  // (DmlResult::committed is false). A call that changes no row commits nothing, txn or not.
+  std::optional<std::pair<std::string, int64_t>> txn;
+  // Added to (or replacing) the commitInfo operationMetrics of the commit, e.g. a caller's own
+  // counts (AUTO CDC's numUpsertedRows).
+  std::map<std::string, int64_t> extra_operation_metrics;
 };
 
 // A column and its new value (SQL expression), for SET and INSERT.
@@ -101,6 +116,8 @@ struct DmlResult {
   int64_t num_removed_files = 0;
   int64_t num_added_files = 0;
   int64_t num_added_change_files = 0;
+  int64_t num_files_considered = 0;  // the snapshot's active files
+  int64_t num_files_scanned = 0;     // candidate files left after data skipping (step 0)
 };
 
 // DELETE FROM table [WHERE predicate_sql] (empty: every row).

@@ -8,17 +8,26 @@
 #include <filesystem>
 #include <set>
 
+#include <charconv>
+#include <nlohmann/json.hpp>
+
 #include "common/macros.h"
+#include "common/text.h"
 #include "delta/checkpoint_writer.h"
 #include "delta/commit_reader.h"
 #include "delta/file_path.h"
 #include "delta/log_segment.h"
+#include "delta/optimize_plan.h"
+#include "delta/partition_value.h"
 #include "delta/protocol_requirements.h"
 #include "delta/scalar.h"
 #include "delta/snapshot.h"
 #include "delta/transaction.h"
 #include "delta/vacuum_plan.h"
 #include "engine/delta_scan.h"
+#include "engine/delta_types.h"
+#include "engine/delta_writer.h"
+#include "engine/duckdb_parquet_writer.h"
 #include "engine/sql_text.h"
 
 namespace medallion::engine {
@@ -352,6 +361,353 @@ Result<CloneResult> Clone(storage::ObjectStore& source_store, std::string_view s
   txn->AddFiles(std::move(adds));
   ASSIGN_OR_RETURN(delta::CommitResult committed, txn->Commit(parquet));
   result.commit_version = committed.version;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OPTIMIZE
+
+namespace {
+
+// TEMP objects Optimize creates on the caller's connection.
+constexpr std::string_view kOptimizeParts = "__medallion_op";  // distinct partition values
+constexpr std::string_view kOptimizeScan = "__medallion_os";   // a round's files, scanned
+constexpr std::string_view kOptimizeRows = "__medallion_or";   // a round's rows
+
+// A typed SQL literal of a partition value (PROTOCOL.md, "Partition Value Serialization").
+Result<std::string> PartitionLiteral(const std::optional<std::string>& raw,
+                                     const delta::DataType& type, const std::string& column) {
+  ASSIGN_OR_RETURN(delta::Scalar v, delta::ParsePartitionValue(raw, type, column));
+  const std::string duck = DuckDbTypeOf(type);
+  using K = delta::Scalar::Kind;
+  std::string text;
+  switch (v.kind()) {
+    case K::kNull:
+      return "NULL::" + duck;
+    case K::kBoolean:
+      text = v.bool_value() ? "true" : "false";
+      break;
+    case K::kInt64:
+      text = std::to_string(v.int64_value());
+      break;
+    case K::kDouble: {
+      double d = v.double_value();
+      if (std::isnan(d)) {
+        text = "NaN";
+      } else if (std::isinf(d)) {
+        text = d > 0 ? "Infinity" : "-Infinity";
+      } else {
+        char buf[64];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+        text = std::string(buf, end);
+      }
+      break;
+    }
+    case K::kString:
+      return QuoteString(v.string_value());
+    case K::kBinary: {
+      static const char* kHex = "0123456789ABCDEF";
+      for (unsigned char c : v.string_value()) {
+        text += kHex[c >> 4];
+        text += kHex[c & 15];
+      }
+      return "unhex(" + QuoteString(text) + ")";
+    }
+    case K::kDecimal:
+      text = v.string_value();
+      break;
+    case K::kDate:
+      text = delta::FormatDate(v.int64_value());
+      break;
+    case K::kTimestamp:
+      text = delta::FormatTimestampMicros(v.int64_value()) + "+00";
+      break;
+    case K::kTimestampNtz:
+      text = delta::FormatTimestampMicros(v.int64_value());
+      break;
+  }
+  return fmt::format("CAST({} AS {})", QuoteString(text), duck);
+}
+
+// The column names of every COLUMN_REF in a json_serialize_sql tree.
+void CollectColumnRefs(const nlohmann::json& node, std::vector<std::vector<std::string>>* out) {
+  if (node.is_object()) {
+    auto cls = node.find("class");
+    auto names = node.find("column_names");
+    if (cls != node.end() && cls->is_string() && *cls == "COLUMN_REF" && names != node.end() &&
+        names->is_array()) {
+      std::vector<std::string> parts;
+      for (const auto& n : *names) {
+        if (n.is_string()) parts.push_back(n.get<std::string>());
+      }
+      out->push_back(std::move(parts));
+    }
+    for (const auto& [key, child] : node.items()) CollectColumnRefs(child, out);
+  } else if (node.is_array()) {
+    for (const auto& child : node) CollectColumnRefs(child, out);
+  }
+}
+
+// Delta Lake's rule for OPTIMIZE ... WHERE: only partition columns may be referenced.
+Status CheckPartitionPredicate(Connection& conn, const delta::Snapshot& snapshot,
+                               const std::string& predicate) {
+  ASSIGN_OR_RETURN(auto parsed,
+                   conn.Query(fmt::format("SELECT json_serialize_sql({})",
+                                          QuoteString("SELECT 1 WHERE " + predicate))));
+  ASSIGN_OR_RETURN(std::string text, parsed.GetString(0, 0));
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Status::Internal("json_serialize_sql returned malformed JSON");
+  if (doc.value("error", false)) {
+    return Status::InvalidArgument(
+        fmt::format("OPTIMIZE predicate '{}': {}", predicate,
+                    doc.value("error_message", std::string("syntax error"))));
+  }
+  if (!doc["statements"].is_array() || doc["statements"].size() != 1) {
+    return Status::InvalidArgument(
+        fmt::format("OPTIMIZE predicate '{}' is not one boolean expression", predicate));
+  }
+  const auto& partition_columns = snapshot.metadata().partition_columns;
+  auto is_partition = [&](const std::string& name) {
+    for (const auto& p : partition_columns) {
+      if (EqualsIgnoreCase(p, name)) return true;
+    }
+    return false;
+  };
+  std::vector<std::vector<std::string>> refs;
+  CollectColumnRefs(doc["statements"], &refs);
+  for (const auto& names : refs) {
+    if (names.empty()) continue;
+    // `part` or `t.part` (a qualified name) are partition columns.
+    if (is_partition(names.front()) || (names.size() == 2 && is_partition(names.back()))) continue;
+    const delta::StructField* column = snapshot.schema().FindFieldIgnoreCase(names.front());
+    if (column == nullptr && names.size() == 2) {
+      column = snapshot.schema().FindFieldIgnoreCase(names.back());
+    }
+    if (column == nullptr) continue;  // not a column of the table: DuckDB's binder names it
+    std::string list;
+    for (const auto& p : partition_columns) list += (list.empty() ? "" : ", ") + p;
+    return Status::InvalidArgument(fmt::format(
+        "Predicate references non-partition column '{}'. Only the partition columns may be "
+        "referenced: [{}]",
+        column->name, list));
+  }
+  return Status::OK();
+}
+
+// The partitions (as in the files' partitionValues) whose values satisfy `predicate`.
+Result<std::set<delta::PartitionValues>> SelectPartitions(Connection& conn,
+                                                          const delta::Snapshot& snapshot,
+                                                          const std::string& predicate) {
+  RETURN_NOT_OK(CheckPartitionPredicate(conn, snapshot, predicate));
+  const auto& partition_columns = snapshot.metadata().partition_columns;
+  std::vector<const delta::StructField*> fields;
+  std::string columns = "__pid BIGINT";
+  for (const auto& c : partition_columns) {
+    const delta::StructField* f = snapshot.schema().FindField(c);
+    if (f == nullptr) {
+      return Status::Corruption("partition column '" + c + "' is not in the schema");
+    }
+    fields.push_back(f);
+    columns += ", " + QuoteIdentifier(c) + " " + DuckDbTypeOf(*f->type);
+  }
+  std::vector<delta::PartitionValues> distinct;
+  {
+    std::set<delta::PartitionValues> seen;
+    for (const delta::AddFile& f : snapshot.files()) {
+      if (seen.insert(f.partition_values).second) distinct.push_back(f.partition_values);
+    }
+  }
+  const std::string table = QuoteIdentifier(kOptimizeParts);
+  RETURN_NOT_OK(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", table, columns)));
+  constexpr size_t kRowsPerInsert = 1000;
+  for (size_t begin = 0; begin < distinct.size(); begin += kRowsPerInsert) {
+    std::string values;
+    for (size_t i = begin; i < std::min(distinct.size(), begin + kRowsPerInsert); ++i) {
+      std::string row = std::to_string(i);
+      for (size_t c = 0; c < fields.size(); ++c) {
+        auto it = distinct[i].find(partition_columns[c]);
+        std::optional<std::string> raw = it == distinct[i].end() ? std::nullopt : it->second;
+        ASSIGN_OR_RETURN(std::string literal,
+                         PartitionLiteral(raw, *fields[c]->type, partition_columns[c]));
+        row += ", " + literal;
+      }
+      values += (values.empty() ? "(" : ", (") + row + ")";
+    }
+    RETURN_NOT_OK(conn.Execute(fmt::format("INSERT INTO {} VALUES {}", table, values)));
+  }
+  ASSIGN_OR_RETURN(auto selected,
+                   conn.Query(fmt::format("SELECT __pid FROM {} WHERE coalesce(({}), false)", table,
+                                          predicate)));
+  std::set<delta::PartitionValues> out;
+  for (size_t r = 0; r < selected.row_count(); ++r) {
+    ASSIGN_OR_RETURN(int64_t pid, selected.GetInt64(0, r));
+    out.insert(distinct[static_cast<size_t>(pid)]);
+  }
+  return out;
+}
+
+FileSizeMetrics SizeMetricsOf(const std::vector<int64_t>& sizes) {
+  FileSizeMetrics m;
+  for (int64_t size : sizes) {
+    m.min = m.min ? std::min(*m.min, size) : size;
+    m.max = m.max ? std::max(*m.max, size) : size;
+    m.total_size += size;
+  }
+  m.total_files = static_cast<int64_t>(sizes.size());
+  if (m.total_files > 0) m.avg = static_cast<double>(m.total_size) / m.total_files;
+  return m;
+}
+
+Result<OptimizeResult> RunOptimize(Connection& conn, storage::ObjectStore& store,
+                                   const std::string& root, delta::ParquetHandler& parquet,
+                                   const OptimizeOptions& options) {
+  OptimizeResult result;
+  result.start_time_ms = NowMs(options.now_ms);
+  std::shared_ptr<const delta::Snapshot> snapshot = options.snapshot;
+  if (!snapshot) {
+    ASSIGN_OR_RETURN(snapshot, LoadSnapshot(store, root, parquet));
+  }
+  result.version = snapshot->version();
+  // Refuse what medallion cannot commit (e.g. column mapping) before writing any file.
+  RETURN_NOT_OK(delta::CheckWriteSupported(snapshot->protocol(), snapshot->metadata()));
+
+  delta::OptimizePlanInput input;
+  input.files = snapshot->files();
+  ASSIGN_OR_RETURN(
+      input.max_file_size,
+      delta::OptimizeTargetFileSize(snapshot->metadata().configuration, options.max_file_size));
+  if (!options.predicate.empty()) {
+    ASSIGN_OR_RETURN(input.partitions, SelectPartitions(conn, *snapshot, options.predicate));
+  }
+  ASSIGN_OR_RETURN(delta::OptimizePlan plan, delta::PlanOptimize(input));
+  result.partitions_optimized = plan.partitions_optimized;
+  result.num_bins = static_cast<int64_t>(plan.bins.size());
+  result.total_considered_files = plan.total_considered_files;
+  result.total_files_skipped = plan.total_files_skipped;
+  if (plan.bins.empty()) {
+    result.end_time_ms = NowMs(options.now_ms);
+    return result;
+  }
+
+  // Rounds: the i-th bin of every partition is written in round i, so one WriteDataFiles call
+  // writes one file per partition, each exactly one bin's rows.
+  std::map<delta::PartitionValues, std::vector<const delta::OptimizeBin*>> by_partition;
+  size_t rounds = 0;
+  for (const delta::OptimizeBin& bin : plan.bins) {
+    auto& bins = by_partition[bin.partition_values];
+    bins.push_back(&bin);
+    rounds = std::max(rounds, bins.size());
+  }
+  DataFileLayout layout;
+  layout.fields = snapshot->schema().fields();
+  layout.partition_columns = snapshot->metadata().partition_columns;
+  layout.configuration = {snapshot->metadata().configuration.begin(),
+                          snapshot->metadata().configuration.end()};
+  std::string columns;
+  for (const auto& f : layout.fields) {
+    columns += (columns.empty() ? "" : ", ") + QuoteIdentifier(f.name);
+  }
+  std::vector<delta::AddFile> adds;
+  for (size_t round = 0; round < rounds; ++round) {
+    std::vector<delta::AddFile> files;
+    for (const auto& [partition, bins] : by_partition) {
+      if (round < bins.size()) {
+        files.insert(files.end(), bins[round]->files.begin(), bins[round]->files.end());
+      }
+    }
+    RETURN_NOT_OK(
+        RegisterDeltaFileScan(conn, snapshot->config(), root, files, store, kOptimizeScan));
+    RETURN_NOT_OK(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
+                                           QuoteIdentifier(kOptimizeRows), columns,
+                                           QuoteIdentifier(kOptimizeScan))));
+    ASSIGN_OR_RETURN(auto count,
+                     conn.Query("SELECT count(*) FROM " + QuoteIdentifier(kOptimizeRows)));
+    ASSIGN_OR_RETURN(int64_t rows, count.GetInt64(0, 0));
+    layout.target_file_rows = std::max<int64_t>(rows, 1);
+    ASSIGN_OR_RETURN(auto written, WriteDataFiles(conn, store, root, kOptimizeRows, layout));
+    for (auto& add : written) {
+      add.data_change = false;
+      adds.push_back(std::move(add));
+    }
+  }
+
+  const int64_t now = NowMs(options.now_ms);
+  std::vector<delta::RemoveFile> removes;
+  std::vector<std::string> read;
+  std::vector<int64_t> removed_sizes, added_sizes;
+  for (const delta::OptimizeBin& bin : plan.bins) {
+    for (const delta::AddFile& f : bin.files) {
+      delta::RemoveFile r = RemoveFileFor(f, now);
+      r.data_change = false;
+      removes.push_back(std::move(r));
+      read.push_back(f.path);
+      removed_sizes.push_back(f.size);
+    }
+  }
+  for (const auto& a : adds) added_sizes.push_back(a.size);
+  result.files_added = SizeMetricsOf(added_sizes);
+  result.files_removed = SizeMetricsOf(removed_sizes);
+  result.num_files_added = result.files_added.total_files;
+  result.num_files_removed = result.files_removed.total_files;
+  result.num_deletion_vectors_removed = plan.num_deletion_vectors_removed;
+  result.num_deletion_vector_rows_removed = plan.num_deletion_vector_rows_removed;
+  const delta::FileSizeHistogram histogram = delta::HistogramOf(added_sizes);
+
+  nlohmann::json predicate = nlohmann::json::array();
+  if (!options.predicate.empty()) predicate.push_back(options.predicate);
+  std::unique_ptr<DuckDbParquetWriter> own_writer;
+  delta::TransactionOptions txn_options;
+  txn_options.now_ms = options.now_ms;
+  txn_options.checkpoint_writer = options.checkpoint_writer;
+  if (txn_options.checkpoint_writer == nullptr) {
+    ASSIGN_OR_RETURN(own_writer, DuckDbParquetWriter::Make());
+    txn_options.checkpoint_writer = own_writer.get();
+  }
+  ASSIGN_OR_RETURN(auto txn, delta::Transaction::ForTable(store, root, snapshot, txn_options));
+  txn->SetOperation("OPTIMIZE", {{"predicate", predicate.dump()},
+                                 {"zOrderBy", "[]"},
+                                 {"clusterBy", "[]"},
+                                 {"auto", "false"}});
+  txn->SetOperationMetrics({{"numRemovedFiles", result.num_files_removed},
+                            {"numAddedFiles", result.num_files_added},
+                            {"numRemovedBytes", result.files_removed.total_size},
+                            {"numAddedBytes", result.files_added.total_size},
+                            {"numDeletionVectorsRemoved", result.num_deletion_vectors_removed},
+                            {"minFileSize", histogram.min},
+                            {"p25FileSize", histogram.p25},
+                            {"p50FileSize", histogram.p50},
+                            {"p75FileSize", histogram.p75},
+                            {"maxFileSize", histogram.max}});
+  txn->RecordReadFiles(read);
+  txn->RemoveFiles(std::move(removes));
+  txn->AddFiles(std::move(adds));
+  ASSIGN_OR_RETURN(delta::CommitResult committed, txn->Commit(parquet));
+  result.committed = true;
+  result.version = committed.version;
+  result.num_batches = 1;
+  result.end_time_ms = NowMs(options.now_ms);
+  return result;
+}
+
+}  // namespace
+
+Result<OptimizeResult> Optimize(Connection& conn, storage::ObjectStore& store,
+                                std::string_view table_root, delta::ParquetHandler& parquet,
+                                const OptimizeOptions& options) {
+  const std::string name = TableName(store, table_root);
+  auto result = RunOptimize(conn, store, std::string(table_root), parquet, options);
+  std::string cleanup;
+  for (std::string_view t : {kOptimizeParts, kOptimizeRows}) {
+    cleanup += "DROP TABLE IF EXISTS " + QuoteIdentifier(t) + "; ";
+  }
+  cleanup += "DROP VIEW IF EXISTS " + QuoteIdentifier(kOptimizeScan) + "; ";
+  for (std::string_view suffix : {"__partitions", "__deleted"}) {
+    cleanup += "DROP TABLE IF EXISTS " +
+               QuoteIdentifier(std::string(kOptimizeScan) + std::string(suffix)) + "; ";
+  }
+  cleanup += "DROP TABLE IF EXISTS __medallion_wp;";  // WriteDataFiles' table, after an error
+  (void)conn.Execute(cleanup);
+  if (!result.ok()) return result.status().WithContext(name + ": OPTIMIZE");
   return result;
 }
 

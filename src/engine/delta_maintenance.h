@@ -1,4 +1,4 @@
-// Delta Lake maintenance commands and the change data feed: VACUUM, RESTORE, CLONE and
+// Delta Lake maintenance commands and the change data feed: VACUUM, RESTORE, CLONE, OPTIMIZE and
 // table_changes, as Databricks documents them (docs/compatibility.md lists what is supported).
 //
 // - Vacuum deletes the files under a table folder that no version within the retention period
@@ -13,6 +13,15 @@
 // - Clone creates a table from a version of another: SHALLOW refers to the source's data files by
 //   absolute file:// URIs (PROTOCOL.md, "Add File and Remove File": paths may be absolute URIs);
 //   DEEP copies them into the target. One "CLONE" commit.
+// - Optimize compacts small data files (bin-packing; the plan is delta/optimize_plan.h): each
+//   bin's files are read through the Delta scan (so deletion vectors apply and their deleted rows
+//   are purged) and written as one new file (engine/delta_writer.h: Spark's names, partition
+//   folders, statistics); one "OPTIMIZE" commit removes the old files and adds the new ones, all
+//   with dataChange=false (PROTOCOL.md, "Add File and Remove File"), so the table's rows are
+//   unchanged and streaming readers and the change data feed skip the commit. The compacted files
+//   are recorded as read: a concurrent commit that removed one of them (a DELETE, UPDATE, MERGE or
+//   another OPTIMIZE) makes it fail with Conflict; concurrent appends do not conflict. Nothing to
+//   compact: no commit.
 // - RegisterTableChanges registers the change data feed of a version range as a DuckDB view
 //   (PROTOCOL.md, "Change Data Files", "Reader Requirements for AddCDCFile").
 //
@@ -21,21 +30,27 @@
 //
 // Errors (messages start with the table):
 //   InvalidArgument: a retention below the table's minimum while the check is on, a negative
-//     retention, a version range that is empty or past the latest version, change data that was
-//     not recorded for a version (see RegisterTableChanges), both or neither of version and
-//     timestamp given;
+//     retention, an OPTIMIZE predicate that references a non-partition column ("Predicate
+//     references non-partition column 'x'. Only the partition columns may be referenced: [p]", as
+//     Delta Lake words it) or a bad delta.targetFileSize, a version range that is empty or past
+//     the latest version, change data that was not recorded for a version (see
+//     RegisterTableChanges), both or neither of version and timestamp given;
 //   NotFound: no table, a version or timestamp that does not exist, a restored file that is gone;
 //   AlreadyExists: a clone target that is already a table (without replace);
-//   NotSupported: a table medallion cannot write (protocol_requirements.h), a shallow clone from a
-//     store without local paths or of a table whose deletion vectors are stored relative to it;
+//   NotSupported: a table medallion cannot write (protocol_requirements.h; e.g. OPTIMIZE of a
+//     column-mapped table), a shallow clone from a store without local paths or of a table whose
+//     deletion vectors are stored relative to it;
 //   Conflict: a concurrent commit conflicted (delta/transaction.h);
-//   IOError from the stores, DuckDB's errors from the connection.
+//   IOError from the stores, DuckDB's errors from the connection (also for an OPTIMIZE predicate
+//     that does not parse or bind).
 //
 // Thread-safety: free functions; each call uses its stores and connection from one thread (the
-// stores may be shared, the connection may not).
+// stores may be shared, the connection may not). Optimize creates TEMP tables and views named
+// __medallion_o* (and the writer's __medallion_w*) on the connection and drops them.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +58,9 @@
 
 #include "common/result.h"
 #include "delta/parquet_handler.h"
+#include "delta/parquet_writer.h"
 #include "delta/restore_plan.h"
+#include "delta/snapshot.h"
 #include "engine/database.h"
 #include "storage/object_store.h"
 
@@ -118,6 +135,58 @@ struct CloneResult {
 Result<CloneResult> Clone(storage::ObjectStore& source_store, std::string_view source_root,
                           storage::ObjectStore& target_store, std::string_view target_root,
                           delta::ParquetHandler& parquet, const CloneOptions& options);
+
+struct OptimizeOptions {
+  // OPTIMIZE ... WHERE: a predicate over partition columns only (DuckDB SQL); empty: every file.
+  std::string predicate;
+  // spark.databricks.delta.optimize.maxFileSize of the session (bytes): the target size when the
+  // table does not set delta.targetFileSize (delta/optimize_plan.h); nullopt: 1 GB.
+  std::optional<int64_t> max_file_size;
+  // The snapshot to start from (the version read); null: the latest. For tests of concurrency.
+  std::shared_ptr<const delta::Snapshot> snapshot;
+  // Writes checkpoints at delta.checkpointInterval. Not owned. Null: one is made for the call.
+  delta::ParquetWriter* checkpoint_writer = nullptr;
+  int64_t now_ms = 0;  // clock for tests; 0: the system clock
+};
+
+// Sizes of a set of files (Databricks' FileSizeMetrics); min and max are absent for no files.
+struct FileSizeMetrics {
+  std::optional<int64_t> min;
+  std::optional<int64_t> max;
+  double avg = 0;
+  int64_t total_files = 0;
+  int64_t total_size = 0;  // bytes
+};
+
+// Databricks' OPTIMIZE metrics (the `metrics` column of the statement's result), and the commit.
+struct OptimizeResult {
+  bool committed = false;  // false: nothing to compact
+  int64_t version = -1;    // the OPTIMIZE commit, or the version read when nothing was committed
+  int64_t num_files_added = 0;
+  int64_t num_files_removed = 0;
+  FileSizeMetrics files_added;
+  FileSizeMetrics files_removed;
+  // Partitions with files compacted (1 for an unpartitioned table).
+  int64_t partitions_optimized = 0;
+  int64_t num_bins = 0;                // groups of files each rewritten into one file
+  int64_t num_batches = 0;             // commits: 1, or 0 when nothing was compacted
+  int64_t total_considered_files = 0;  // files of the partitions the predicate selects
+  int64_t total_files_skipped = 0;     // of those, the files left as they are
+  int64_t num_deletion_vectors_removed = 0;
+  int64_t num_deletion_vector_rows_removed = 0;
+  int64_t start_time_ms = 0;
+  int64_t end_time_ms = 0;
+};
+
+// OPTIMIZE (bin-packing) of the table at `table_root` (see the header comment). commitInfo:
+// operation "OPTIMIZE", operationParameters predicate (JSON array of the predicate text, "[]" for
+// none), zOrderBy "[]", clusterBy "[]", auto "false"; operationMetrics numRemovedFiles,
+// numAddedFiles, numRemovedBytes, numAddedBytes, numDeletionVectorsRemoved and the added files'
+// minFileSize, p25FileSize, p50FileSize, p75FileSize, maxFileSize. isBlindAppend is false. The
+// store must have local paths (DuckDB writes the files).
+Result<OptimizeResult> Optimize(Connection& conn, storage::ObjectStore& store,
+                                std::string_view table_root, delta::ParquetHandler& parquet,
+                                const OptimizeOptions& options = {});
 
 // A version range of the change data feed. Each end by version or by time (ms since the epoch):
 // a start time means the first version committed at or after it, an end time the last version

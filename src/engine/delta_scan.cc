@@ -2,11 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <unordered_map>
+#include <utility>
 
+#include "common/logging.h"
 #include "common/macros.h"
 #include "delta/deletion_vector.h"
 #include "delta/file_path.h"
@@ -140,8 +146,113 @@ Result<std::string> ResolveFileKey(std::string_view table_root, std::string_view
       fmt::format("file path '{}' uses a URI scheme medallion cannot read", log_path));
 }
 
+// Views with at most this many distinct partition-value tuples are a UNION ALL of one read_parquet
+// per tuple, the values as constants (docs/benchmarks.md, "Proposal for engine/delta_scan.cc");
+// above it, one read_parquet joined to the "__partitions" table.
+constexpr size_t kMaxPartitionBranches = 64;
+
+// The top-level columns of one data file, in file order, from its Parquet footer.
+struct FileColumn {
+  std::string name;
+  std::string type;       // DuckDB's type of a primitive column; empty for a nested one
+  std::string signature;  // every schema element of the column, to compare two files exactly
+};
+using FileSchema = std::vector<FileColumn>;
+
+// What one read_parquet over some files yields: each column's DuckDB type, or "" when it is not
+// known to be the same in every file (the view then casts it, which DuckDB drops when the type
+// already matches).
+struct ReadColumns {
+  std::map<std::string, std::string> types;
+  bool same_schema = false;  // every file has the same columns: no union_by_name needed
+};
+
+// The query that gives the top-level columns of every file in `paths` in one go (footers only, no
+// data): parquet_schema's rows are each file's schema elements in depth-first order, the root
+// first with the number of top-level columns. FileSchemasOf reads its answer.
+std::string FileSchemasQuery(const std::vector<std::string>& paths) {
+  std::string list;
+  for (const auto& path : paths) list += (list.empty() ? "" : ", ") + QuoteString(path);
+  return fmt::format(
+      "SELECT file_name, name, num_children, duckdb_type, to_json([type, type_length::VARCHAR, "
+      "repetition_type, converted_type, scale::VARCHAR, precision::VARCHAR, logical_type, "
+      "duckdb_type])::VARCHAR FROM parquet_schema([{}])",
+      list);
+}
+
+// Each file's columns from FileSchemasQuery's answer, in `paths` order; nullopt when the answer
+// does not have the shape described there (the caller then asks DuckDB per read instead).
+std::optional<std::vector<FileSchema>> FileSchemasOf(const QueryResult& rows,
+                                                     const std::vector<std::string>& paths) {
+  std::unordered_map<std::string_view, size_t> index_of;
+  for (size_t i = 0; i < paths.size(); ++i) index_of.emplace(paths[i], i);
+  // Each file's rows, in the order DuckDB gave them (file by file, each in schema order).
+  std::vector<std::vector<size_t>> rows_of(paths.size());
+  for (size_t r = 0; r < rows.row_count(); ++r) {
+    auto file = rows.GetString(0, r);
+    if (!file.ok()) return std::nullopt;
+    auto it = index_of.find(*file);
+    if (it == index_of.end()) return std::nullopt;  // DuckDB spelled the path differently
+    rows_of[it->second].push_back(r);
+  }
+  std::vector<FileSchema> schemas(paths.size());
+  for (size_t f = 0; f < paths.size(); ++f) {
+    const std::vector<size_t>& elements = rows_of[f];
+    if (elements.empty()) return std::nullopt;
+    // Children left to visit at each depth; the root's children are the top-level columns.
+    std::vector<int64_t> open{rows.IsNull(2, elements[0]) ? 0 : rows.GetInt64(2, elements[0]).ValueOr(-1)};
+    if (open[0] < 0) return std::nullopt;
+    for (size_t e = 1; e < elements.size(); ++e) {
+      const size_t r = elements[e];
+      while (!open.empty() && open.back() == 0) open.pop_back();
+      if (open.empty()) return std::nullopt;
+      const bool top_level = open.size() == 1;
+      --open.back();
+      const int64_t children = rows.IsNull(2, r) ? 0 : rows.GetInt64(2, r).ValueOr(-1);
+      auto name = rows.GetString(1, r);
+      if (children < 0 || !name.ok()) return std::nullopt;
+      if (top_level) {
+        FileColumn column;
+        column.name = std::move(*name);
+        if (children == 0 && !rows.IsNull(3, r)) column.type = rows.GetString(3, r).ValueOr("");
+        schemas[f].push_back(std::move(column));
+      }
+      FileColumn& column = schemas[f].back();
+      column.signature += rows.GetText(1, r) + '\x1f' + rows.GetText(4, r) + '\x1e';
+      if (children > 0) open.push_back(children);
+    }
+    while (!open.empty() && open.back() == 0) open.pop_back();
+    if (!open.empty()) return std::nullopt;
+  }
+  return schemas;
+}
+
+// The columns a read of `indexes` yields: union_by_name semantics (a column any file has).
+ReadColumns ColumnsOfRead(const std::vector<FileSchema>& schemas, const std::vector<size_t>& indexes) {
+  ReadColumns out;
+  out.same_schema = true;
+  std::set<std::string> mixed;
+  for (size_t i : indexes) {
+    const FileSchema& schema = schemas[i];
+    if (i != indexes.front()) {
+      const FileSchema& first = schemas[indexes.front()];
+      out.same_schema = out.same_schema && schema.size() == first.size() &&
+                        std::equal(schema.begin(), schema.end(), first.begin(),
+                                   [](const FileColumn& a, const FileColumn& b) {
+                                     return a.name == b.name && a.signature == b.signature;
+                                   });
+    }
+    for (const FileColumn& c : schema) {
+      auto [it, inserted] = out.types.emplace(c.name, c.type);
+      if (!inserted && it->second != c.type) mixed.insert(c.name);
+    }
+  }
+  for (const auto& name : mixed) out.types[name].clear();
+  return out;
+}
+
 Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
-                     std::string_view table_root, const std::vector<delta::AddFile>& files,
+                     std::string_view table_root, const std::vector<const delta::AddFile*>& files,
                      storage::ObjectStore& store, std::string_view view_name,
                      const std::vector<std::string>& extra_columns, const std::string& ctx) {
   RETURN_NOT_OK(CheckViewName(view_name));
@@ -156,13 +267,13 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
   // Files, their partition values and deletion vectors.
   std::vector<std::string> paths;
   bool any_dv = false;
-  for (const delta::AddFile& add : files) {
-    ASSIGN_OR_RETURN_CTX(std::string location, ResolveFileKey(table_root, add.path), ctx);
+  for (const delta::AddFile* add : files) {
+    ASSIGN_OR_RETURN_CTX(std::string location, ResolveFileKey(table_root, add->path), ctx);
     if (location.empty() || location[0] != '/') {
       ASSIGN_OR_RETURN_CTX(location, store.LocalPath(location), ctx);
     }
     paths.push_back(std::move(location));
-    any_dv = any_dv || add.deletion_vector.has_value();
+    any_dv = any_dv || add->deletion_vector.has_value();
   }
 
   if (paths.empty()) {
@@ -178,51 +289,92 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
         .WithContext(ctx);
   }
 
-  std::string file_list;
-  for (const auto& p : paths) file_list += (file_list.empty() ? "" : ", ") + QuoteString(p);
-  std::string read = fmt::format("read_parquet([{}], union_by_name = true, filename = {}{})", file_list,
-                                 QuoteString(kScanFileColumn), any_dv ? ", file_row_number = true" : "");
+  // Typed partition values of each file, as text PartitionCast reads back (nullopt: NULL), and the
+  // distinct tuples.
+  const bool partitioned = !partition_columns.empty();
+  std::vector<const StructField*> partition_fields;
+  for (const auto& c : partition_columns) {
+    const StructField* field = schema.FindField(c);
+    if (field == nullptr) return Status::Corruption(ctx + ": partition column '" + c + "' is not in the schema");
+    partition_fields.push_back(field);
+  }
+  using Tuple = std::vector<std::optional<std::string>>;
+  std::vector<Tuple> file_tuples(files.size());
+  std::map<Tuple, std::vector<size_t>> groups;  // tuple -> file indexes
+  for (size_t i = 0; i < files.size() && partitioned; ++i) {
+    const delta::AddFile& add = *files[i];
+    for (size_t c = 0; c < partition_fields.size(); ++c) {
+      const StructField* field = partition_fields[c];
+      // partitionValues keys are physical names under column mapping.
+      auto it = add.partition_values.find(field->PhysicalName(mapping));
+      if (it == add.partition_values.end()) it = add.partition_values.find(field->name);
+      std::optional<std::string> raw = it == add.partition_values.end() ? std::nullopt : it->second;
+      ASSIGN_OR_RETURN_CTX(delta::Scalar value,
+                           delta::ParsePartitionValue(raw, *field->type, partition_columns[c]),
+                           ctx + ": file " + add.path);
+      file_tuples[i].push_back(value.is_null() ? std::nullopt
+                                               : std::optional<std::string>(PartitionText(value)));
+    }
+    groups[file_tuples[i]].push_back(i);
+  }
+  const bool use_union = partitioned && groups.size() <= kMaxPartitionBranches;
 
-  // Which physical columns the files have, with their types (a bind, no data read).
-  std::map<std::string, std::string> file_columns;
+  // Every file's columns, from one query over all the footers; each read's column list is built
+  // from them. A read whose files all have the same columns goes without union_by_name, so that
+  // binding the view (at CREATE and at every query) opens only its first file.
+  std::optional<std::vector<FileSchema>> schemas;
   {
-    auto described = conn.Query("DESCRIBE SELECT * FROM " + read);
-    if (!described.ok()) {
+    auto read = conn.Query(FileSchemasQuery(paths));
+    if (!read.ok()) {
       // Name a missing data file plainly (DuckDB reports a glob that matched nothing).
       for (size_t i = 0; i < paths.size(); ++i) {
         if (!std::filesystem::exists(paths[i])) {
           return Status::NotFound(fmt::format(
-              "{}: data file {} is missing (removed by VACUUM, or by hand?)", ctx,
-              files[i].path));
+              "{}: data file {} is missing (removed by VACUUM, or by hand?)", ctx, files[i]->path));
         }
       }
-      return described.status().WithContext(ctx);
+      return read.status().WithContext(ctx);
     }
-    for (size_t r = 0; r < described->row_count(); ++r) {
-      file_columns[described->GetText(0, r)] = described->GetText(1, r);
-    }
+    schemas = FileSchemasOf(*read, paths);
+    if (!schemas) MLOG_DEBUG("{}: parquet_schema answer not understood; DESCRIBE per read", ctx);
   }
+  auto read_of = [&](const std::vector<size_t>& indexes, bool with_row_number, bool union_by_name) {
+    std::string list;
+    for (size_t i : indexes) list += (list.empty() ? "" : ", ") + QuoteString(paths[i]);
+    return fmt::format("read_parquet([{}], hive_partitioning = false{}, filename = {}{})", list,
+                       union_by_name ? ", union_by_name = true" : "", QuoteString(kScanFileColumn),
+                       with_row_number ? ", file_row_number = true" : "");
+  };
+  // The read of `indexes` and its columns. Without the schemas (a parquet_schema of another
+  // shape), DuckDB describes the read: one more statement per read.
+  auto plan_read = [&](const std::vector<size_t>& indexes,
+                       bool with_row_number) -> Result<std::pair<std::string, ReadColumns>> {
+    if (schemas) {
+      ReadColumns columns = ColumnsOfRead(*schemas, indexes);
+      // The columns read_parquet adds itself, which DESCRIBE shows and footers do not.
+      columns.types.emplace(std::string(kScanFileColumn), "VARCHAR");
+      if (with_row_number) columns.types.emplace("file_row_number", "BIGINT");
+      return std::pair{read_of(indexes, with_row_number, !columns.same_schema), std::move(columns)};
+    }
+    std::string read = read_of(indexes, with_row_number, true);
+    ASSIGN_OR_RETURN_CTX(QueryResult described, conn.Query("DESCRIBE SELECT * FROM " + read), ctx);
+    ReadColumns columns;
+    for (size_t r = 0; r < described.row_count(); ++r) {
+      columns.types[described.GetText(0, r)] = described.GetText(1, r);
+    }
+    return std::pair{std::move(read), std::move(columns)};
+  };
 
-  // Partition values table.
-  bool partitioned = !partition_columns.empty();
-  if (partitioned) {
+  // Partition values table (the join form only).
+  if (partitioned && !use_union) {
     std::string cols = "__file VARCHAR";
     for (const auto& c : partition_columns) cols += ", " + QuoteIdentifier(c) + " VARCHAR";
     RETURN_NOT_OK_CTX(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", parts_table, cols)), ctx);
     ASSIGN_OR_RETURN_CTX(auto appender, conn.MakeAppender("", std::string(view_name) + "__partitions"), ctx);
     for (size_t i = 0; i < files.size(); ++i) {
-      const delta::AddFile& add = files[i];
       RETURN_NOT_OK(appender->Append(paths[i]));
-      for (const auto& c : partition_columns) {
-        const StructField* field = schema.FindField(c);
-        if (field == nullptr) return Status::Corruption(ctx + ": partition column '" + c + "' is not in the schema");
-        // partitionValues keys are physical names under column mapping.
-        auto it = add.partition_values.find(field->PhysicalName(mapping));
-        if (it == add.partition_values.end()) it = add.partition_values.find(c);
-        std::optional<std::string> raw = it == add.partition_values.end() ? std::nullopt : it->second;
-        ASSIGN_OR_RETURN_CTX(delta::Scalar value, delta::ParsePartitionValue(raw, *field->type, c),
-                             ctx + ": file " + add.path);
-        RETURN_NOT_OK(value.is_null() ? appender->AppendNull() : appender->Append(PartitionText(value)));
+      for (const auto& value : file_tuples[i]) {
+        RETURN_NOT_OK(value ? appender->Append(*value) : appender->AppendNull());
       }
       RETURN_NOT_OK(appender->EndRow());
     }
@@ -236,7 +388,7 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
                       ctx);
     ASSIGN_OR_RETURN_CTX(auto appender, conn.MakeAppender("", std::string(view_name) + "__deleted"), ctx);
     for (size_t i = 0; i < files.size(); ++i) {
-      const delta::AddFile& add = files[i];
+      const delta::AddFile& add = *files[i];
       if (!add.deletion_vector) continue;
       ASSIGN_OR_RETURN_CTX(auto rows,
                            delta::ReadDeletionVector(store, table_root, *add.deletion_vector),
@@ -250,49 +402,112 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
     RETURN_NOT_OK_CTX(appender->Close(), ctx);
   }
 
-  // The projection, in schema order.
-  std::string select;
-  for (const StructField& f : schema.fields()) {
-    std::string expr;
-    if (partition_set.count(f.name)) {
-      expr = PartitionCast("__p." + QuoteIdentifier(f.name), *f.type);
-    } else {
-      const std::string& physical = f.PhysicalName(mapping);
-      auto it = file_columns.find(physical);
-      if (it == file_columns.end()) {
-        expr = fmt::format("NULL::{}", DuckDbTypeOf(*f.type));
-      } else if (!mapping && it->second == DuckDbTypeOf(*f.type)) {
-        expr = "__f." + QuoteIdentifier(physical);
+  // The projection of one read, in schema order; `partition_value(i)` is the SQL of the i-th
+  // partition column.
+  auto project = [&](const ReadColumns& read_columns,
+                     const std::function<std::string(size_t)>& partition_value) {
+    const std::map<std::string, std::string>& file_columns = read_columns.types;
+    std::string select;
+    for (const StructField& f : schema.fields()) {
+      std::string expr;
+      if (partition_set.count(f.name)) {
+        size_t index = 0;
+        while (partition_columns[index] != f.name) ++index;
+        expr = partition_value(index);
       } else {
-        expr = Conform("__f." + QuoteIdentifier(physical), *f.type, mapping);
+        const std::string& physical = f.PhysicalName(mapping);
+        auto it = file_columns.find(physical);
+        if (it == file_columns.end()) {
+          expr = fmt::format("NULL::{}", DuckDbTypeOf(*f.type));
+        } else if (!mapping && it->second == DuckDbTypeOf(*f.type)) {
+          expr = "__f." + QuoteIdentifier(physical);
+        } else {
+          expr = Conform("__f." + QuoteIdentifier(physical), *f.type, mapping);
+        }
       }
+      select += (select.empty() ? "" : ", ") + expr + " AS " + QuoteIdentifier(f.name);
     }
-    select += (select.empty() ? "" : ", ") + expr + " AS " + QuoteIdentifier(f.name);
+    for (const auto& c : extra_columns) {
+      std::string expr = file_columns.count(c) ? "CAST(__f." + QuoteIdentifier(c) + " AS VARCHAR)"
+                                               : std::string("NULL::VARCHAR");
+      select += (select.empty() ? "" : ", ") + expr + " AS " + QuoteIdentifier(c);
+    }
+    return select;
+  };
+  const std::string anti_join = fmt::format(
+      " ANTI JOIN {} AS __d ON __d.__file = __f.{} AND __d.__row = __f.file_row_number",
+      deleted_table, QuoteIdentifier(kScanFileColumn));
+
+  std::string body;
+  if (use_union) {
+    // One branch per partition tuple: DuckDB drops the branches a filter on a partition column
+    // excludes, and no row is joined.
+    for (const auto& [tuple, indexes] : groups) {
+      bool group_dv = false;
+      for (size_t i : indexes) group_dv = group_dv || files[i]->deletion_vector.has_value();
+      ASSIGN_OR_RETURN(auto planned, plan_read(indexes, group_dv));
+      const auto& [read, file_columns] = planned;
+      const Tuple& values = tuple;
+      std::string select = project(file_columns, [&](size_t c) {
+        const DataType& type = *partition_fields[c]->type;
+        if (!values[c]) return fmt::format("NULL::{}", DuckDbTypeOf(type));
+        return PartitionCast(QuoteString(*values[c]), type);
+      });
+      body += (body.empty() ? "" : " UNION ALL ") +
+              fmt::format("SELECT {} FROM {} AS __f{}", select, read, group_dv ? anti_join : "");
+    }
+  } else {
+    std::vector<size_t> all(files.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    ASSIGN_OR_RETURN(auto planned, plan_read(all, any_dv));
+    const auto& [read, file_columns] = planned;
+    std::string select = project(file_columns, [&](size_t c) {
+      return PartitionCast("__p." + QuoteIdentifier(partition_columns[c]),
+                           *partition_fields[c]->type);
+    });
+    std::string from = read + " AS __f";
+    if (partitioned) {
+      from += fmt::format(" JOIN {} AS __p ON __p.__file = __f.{}", parts_table,
+                          QuoteIdentifier(kScanFileColumn));
+    }
+    if (any_dv) from += anti_join;
+    body = fmt::format("SELECT {} FROM {}", select, from);
   }
-  for (const auto& c : extra_columns) {
-    std::string expr = file_columns.count(c) ? "CAST(__f." + QuoteIdentifier(c) + " AS VARCHAR)"
-                                             : std::string("NULL::VARCHAR");
-    select += (select.empty() ? "" : ", ") + expr + " AS " + QuoteIdentifier(c);
-  }
-  std::string from = read + " AS __f";
-  if (partitioned) {
-    from += fmt::format(" JOIN {} AS __p ON __p.__file = __f.{}", parts_table, QuoteIdentifier(kScanFileColumn));
-  }
-  if (any_dv) {
-    from += fmt::format(" ANTI JOIN {} AS __d ON __d.__file = __f.{} AND __d.__row = __f.file_row_number",
-                        deleted_table, QuoteIdentifier(kScanFileColumn));
-  }
-  return conn.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {}", view, select, from))
-      .WithContext(ctx);
+  return conn.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", view, body)).WithContext(ctx);
 }
 
 }  // namespace
 
 Status RegisterDeltaScan(Connection& conn, const delta::Snapshot& snapshot,
-                         storage::ObjectStore& store, std::string_view view_name) {
+                         storage::ObjectStore& store, std::string_view view_name,
+                         const DeltaScanOptions& options, DeltaScanInfo* info) {
   const std::string ctx = fmt::format("table {} v{}", store.Describe() + "/" + snapshot.table_root(),
                                       snapshot.version());
-  return RegisterFiles(conn, snapshot.config(), snapshot.table_root(), snapshot.files(), store,
+  // Data skipping: conjuncts on columns the table has (a query's WHERE may name select-list
+  // aliases); a predicate that cannot be bound skips nothing.
+  delta::SkippingPredicate predicate;
+  for (const auto& c : options.predicate.conjuncts) {
+    if (!c.column.empty() && snapshot.schema().FindFieldIgnoreCase(c.column[0]) != nullptr) {
+      predicate.conjuncts.push_back(c);
+    }
+  }
+  delta::FileSelection selection;
+  auto selected = delta::SelectFiles(snapshot, predicate);
+  if (selected.ok()) {
+    selection = std::move(*selected);
+  } else {
+    MLOG_DEBUG("{}: no data skipping: {}", ctx, selected.status().ToString());
+    selection = *delta::SelectFiles(snapshot, delta::SkippingPredicate{});
+  }
+  if (!predicate.empty()) {
+    MLOG_DEBUG("{}: data skipping on {}: {} of {} files", ctx, predicate.ToString(),
+               selection.kept, selection.considered);
+  }
+  if (info != nullptr) {
+    info->files_considered = selection.considered;
+    info->files_read = selection.kept;
+  }
+  return RegisterFiles(conn, snapshot.config(), snapshot.table_root(), selection.files, store,
                        view_name, {}, ctx);
 }
 
@@ -300,8 +515,19 @@ Status RegisterDeltaFileScan(Connection& conn, const delta::TableConfiguration& 
                              std::string_view table_root, const std::vector<delta::AddFile>& files,
                              storage::ObjectStore& store, std::string_view view_name,
                              const std::vector<std::string>& extra_columns) {
+  std::vector<const delta::AddFile*> pointers;
+  for (const auto& f : files) pointers.push_back(&f);
   const std::string ctx = fmt::format("table {}", store.Describe() + "/" + std::string(table_root));
-  return RegisterFiles(conn, config, table_root, files, store, view_name, extra_columns, ctx);
+  return RegisterFiles(conn, config, table_root, pointers, store, view_name, extra_columns, ctx);
+}
+
+Status RegisterDeltaSelectionScan(Connection& conn, const delta::TableConfiguration& config,
+                                  std::string_view table_root, const delta::FileSelection& selection,
+                                  storage::ObjectStore& store, std::string_view view_name,
+                                  const std::vector<std::string>& extra_columns) {
+  const std::string ctx = fmt::format("table {}", store.Describe() + "/" + std::string(table_root));
+  return RegisterFiles(conn, config, table_root, selection.files, store, view_name, extra_columns,
+                       ctx);
 }
 
 }  // namespace medallion::engine

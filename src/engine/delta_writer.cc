@@ -32,6 +32,8 @@ using delta::TypeKind;
 // TEMP tables and views this file creates on the caller's connection.
 constexpr std::string_view kQueryTable = "__medallion_wq";    // a view of the query, as it came
 constexpr std::string_view kRowsTable = "__medallion_wr";     // cast to the table schema
+constexpr std::string_view kRowsView = "__medallion_wv";      // the same, not copied (row ids)
+constexpr std::string_view kRowIdColumn = "__medallion_rid";  // kRowsView's row numbers
 constexpr std::string_view kPartsTable = "__medallion_wp";    // distinct partition values
 constexpr std::string_view kTableView = "__medallion_wt";     // the current table (replaceWhere)
 constexpr std::string_view kFileIdColumn = "__medallion_fid";
@@ -471,6 +473,12 @@ std::string QuotedList(const std::vector<std::string>& items) {
   return list;
 }
 
+Result<std::vector<delta::AddFile>> WriteFilesOf(Connection& conn_, storage::ObjectStore& store_,
+                                                 const std::string& root_,
+                                                 std::string_view rows_table,
+                                                 const DataFileLayout& layout, bool change_data,
+                                                 const std::string& row_id);
+
 class Writer {
  public:
   Writer(Connection& conn, storage::ObjectStore& store, std::string table_root,
@@ -507,6 +515,9 @@ class Writer {
   std::vector<delta::RemoveFile> removes_;
   std::vector<std::string> read_files_;
   WriteResult result_;
+  // The rows to write: kRowsTable (a copy), or kRowsView over the caller's rows (row_id_column).
+  std::string_view rows_ = kRowsTable;
+  std::string row_id_ = "__r.rowid";  // SQL over rows_ AS __r numbering its rows
 };
 
 Status Writer::LoadSnapshot() {
@@ -642,7 +653,7 @@ Status Writer::BuildSchema(const std::vector<std::pair<std::string, ColumnType>>
 }
 
 Status Writer::CheckNotNull() {
-  return engine::CheckNotNull(conn_, kRowsTable, fields_);
+  return engine::CheckNotNull(conn_, rows_, fields_);
 }
 
 // For replace_where: checks the new rows, finds the files with matching rows, and adds the rows to
@@ -681,9 +692,10 @@ Status Writer::PlanReplaceWhere() {
 
 Result<std::vector<delta::AddFile>> Writer::WriteFiles() {
   ASSIGN_OR_RETURN(auto adds,
-                   WriteDataFiles(conn_, store_, root_, kRowsTable,
-                                  {fields_, partition_columns_, configuration_,
-                                   options_.target_file_rows}));
+                   WriteFilesOf(conn_, store_, root_, rows_,
+                                {fields_, partition_columns_, configuration_,
+                                 options_.target_file_rows},
+                                /*change_data=*/false, row_id_));
   for (const auto& add : adds) result_.num_bytes += add.size;
   return adds;
 }
@@ -691,7 +703,8 @@ Result<std::vector<delta::AddFile>> Writer::WriteFiles() {
 Status Writer::Cleanup() {
   return conn_.Execute(fmt::format(
       "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
-      QuoteIdentifier(kQueryTable), QuoteIdentifier(kRowsTable), QuoteIdentifier(kPartsTable)));
+      QuoteIdentifier(kRowsView), QuoteIdentifier(kRowsTable), QuoteIdentifier(kPartsTable)) +
+      fmt::format(" DROP VIEW IF EXISTS {};", QuoteIdentifier(kQueryTable)));
 }
 
 Result<WriteResult> Writer::Run(std::string_view select_sql) {
@@ -723,8 +736,17 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   {
     ASSIGN_OR_RETURN(auto shape,
                      conn_.Query("SELECT * FROM " + QuoteIdentifier(kQueryTable) + " LIMIT 0"));
+    bool has_row_id = false;
     for (size_t c = 0; c < shape.column_count(); ++c) {
+      if (!options_.row_id_column.empty() && shape.column_name(c) == options_.row_id_column) {
+        has_row_id = true;
+        continue;
+      }
       columns.emplace_back(shape.column_name(c), shape.column_type(c));
+    }
+    if (!options_.row_id_column.empty() && !has_row_id) {
+      return Status::InvalidArgument(
+          fmt::format("the query has no row id column '{}'", options_.row_id_column));
     }
   }
   RETURN_NOT_OK(BuildSchema(columns));
@@ -732,12 +754,25 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   for (size_t i = 0; i < fields_.size(); ++i) {
     projection += (i ? ", " : "") + projection_[i] + " AS " + QuoteIdentifier(fields_[i].name);
   }
-  RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
-                                          QuoteIdentifier(kRowsTable), projection,
-                                          QuoteIdentifier(kQueryTable))));
+  if (!options_.row_id_column.empty() && !options_.replace_where) {
+    // The caller's rows are in a table already: write from a view, without copying them.
+    rows_ = kRowsView;
+    row_id_ = "__r." + QuoteIdentifier(kRowIdColumn);
+    RETURN_NOT_OK(conn_.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP VIEW {} AS SELECT {}, {} AS {} FROM {}", QuoteIdentifier(kRowsView),
+        projection, QuoteIdentifier(options_.row_id_column), QuoteIdentifier(kRowIdColumn),
+        QuoteIdentifier(kQueryTable))));
+  } else {
+    std::string source = QuoteIdentifier(kQueryTable);
+    if (!options_.row_id_column.empty()) {
+      source = fmt::format("(SELECT * EXCLUDE ({}) FROM {})",
+                           QuoteIdentifier(options_.row_id_column), source);
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
+                                            QuoteIdentifier(kRowsTable), projection, source)));
+  }
   RETURN_NOT_OK(CheckNotNull());
-  ASSIGN_OR_RETURN(auto inserted,
-                   conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kRowsTable)));
+  ASSIGN_OR_RETURN(auto inserted, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(rows_)));
   ASSIGN_OR_RETURN(result_.num_inserted_rows, inserted.GetInt64(0, 0));
 
   // Files to remove.
@@ -824,19 +859,32 @@ namespace {
 
 // Writes the rows of `rows_table` as data files (or, with `change_data`, as change data files under
 // _change_data/, with their _change_type column and without statistics); their add actions.
+// `row_id` is SQL over the rows (aliased __r) giving each row a distinct non-negative number:
+// files are cut where row_id // target_file_rows changes.
 Result<std::vector<delta::AddFile>> WriteFilesOf(Connection& conn_, storage::ObjectStore& store_,
                                                  const std::string& root_,
                                                  std::string_view rows_table,
-                                                 const DataFileLayout& layout, bool change_data) {
+                                                 const DataFileLayout& layout, bool change_data,
+                                                 const std::string& row_id) {
   const std::vector<StructField>& fields_ = layout.fields;
   const std::vector<std::string>& partition_columns_ = layout.partition_columns;
   const std::map<std::string, std::string>& configuration_ = layout.configuration;
   std::vector<delta::AddFile> adds;
-  ASSIGN_OR_RETURN(auto count, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(rows_table)));
-  ASSIGN_OR_RETURN(int64_t rows, count.GetInt64(0, 0));
-  if (rows == 0) return adds;
   if (layout.target_file_rows <= 0)
     return Status::InvalidArgument("target_file_rows must be > 0");
+  // The file-sized chunks of row ids that hold rows (a scan of the row ids alone).
+  std::vector<int64_t> chunks;
+  {
+    ASSIGN_OR_RETURN(auto counts,
+                     conn_.Query(fmt::format("SELECT DISTINCT {} // {} FROM {} AS __r ORDER BY 1",
+                                             row_id, layout.target_file_rows,
+                                             QuoteIdentifier(rows_table))));
+    for (size_t r = 0; r < counts.row_count(); ++r) {
+      ASSIGN_OR_RETURN(int64_t chunk, counts.GetInt64(0, r));
+      chunks.push_back(chunk);
+    }
+  }
+  if (chunks.empty()) return adds;
 
   std::set<std::string> partition_set(partition_columns_.begin(), partition_columns_.end());
   std::vector<const StructField*> partition_fields;
@@ -855,7 +903,7 @@ Result<std::vector<delta::AddFile>> WriteFilesOf(Connection& conn_, storage::Obj
 
   // Partition ids and their serialized values.
   std::vector<std::vector<std::optional<std::string>>> partition_values;  // by pid - 1
-  std::string fid = fmt::format("CAST(__r.rowid // {} AS VARCHAR)", layout.target_file_rows);
+  std::string fid = fmt::format("CAST({} // {} AS VARCHAR)", row_id, layout.target_file_rows);
   std::string from = QuoteIdentifier(rows_table) + " AS __r";
   if (!partition_fields.empty()) {
     std::string cols, texts, join;
@@ -900,22 +948,26 @@ Result<std::vector<delta::AddFile>> WriteFilesOf(Connection& conn_, storage::Obj
   ASSIGN_OR_RETURN(std::string staging, store_.LocalPath(staging_key));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(staging).parent_path(), ec);
-  // Unpartitioned rows that fit in one file skip the split by file id (a plain COPY is 1.5-1.8x
-  // faster); the file goes where the split would have put it.
-  bool single_file = false;
-  if (partition_fields.empty()) {
-    ASSIGN_OR_RETURN(auto count, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(rows_table)));
-    ASSIGN_OR_RETURN(int64_t rows, count.GetInt64(0, 0));
-    single_file = rows > 0 && rows <= layout.target_file_rows;
-  }
+  // Unpartitioned rows are written by one plain COPY per file (a filter on the row ids; 1.3-1.5x
+  // faster than splitting by a computed file id with PARTITION_BY), each file where the split
+  // would have put it.
   Status copied;
-  if (single_file) {
-    std::string folder = fmt::format("{}/{}=0_0", staging, kFileIdColumn);
-    std::filesystem::create_directories(folder, ec);
+  if (partition_fields.empty()) {
     std::string columns = select.empty() ? std::string("*") : select.substr(0, select.size() - 2);
-    copied = conn_.Execute(fmt::format(
-        "COPY (SELECT {} FROM {}) TO {} (FORMAT parquet, COMPRESSION snappy)", columns, from,
-        QuoteString(folder + "/data_0.parquet")));
+    for (int64_t chunk : chunks) {
+      std::string folder = fmt::format("{}/{}=0_{}", staging, kFileIdColumn, chunk);
+      std::filesystem::create_directories(folder, ec);
+      std::string where;
+      if (chunks.size() > 1) {
+        where = fmt::format(" WHERE {0} >= {1} AND {0} < {2}", row_id,
+                            chunk * layout.target_file_rows,
+                            (chunk + 1) * layout.target_file_rows);
+      }
+      copied = conn_.Execute(fmt::format(
+          "COPY (SELECT {} FROM {}{}) TO {} (FORMAT parquet, COMPRESSION snappy)", columns, from,
+          where, QuoteString(folder + "/data_0.parquet")));
+      if (!copied.ok()) break;
+    }
   } else {
     copied =
         conn_.Execute(fmt::format("COPY (SELECT {}{} AS {} FROM {}) TO {} (FORMAT parquet, "
@@ -1016,7 +1068,8 @@ Result<std::vector<delta::AddFile>> WriteDataFiles(Connection& conn, storage::Ob
                                                    const std::string& table_root,
                                                    std::string_view rows_table,
                                                    const DataFileLayout& layout) {
-  return WriteFilesOf(conn, store, table_root, rows_table, layout, /*change_data=*/false);
+  return WriteFilesOf(conn, store, table_root, rows_table, layout, /*change_data=*/false,
+                      "__r.rowid");
 }
 
 Result<std::vector<delta::AddCdcFile>> WriteChangeDataFiles(Connection& conn,
@@ -1025,7 +1078,8 @@ Result<std::vector<delta::AddCdcFile>> WriteChangeDataFiles(Connection& conn,
                                                             std::string_view rows_table,
                                                             const DataFileLayout& layout) {
   ASSIGN_OR_RETURN(auto files,
-                   WriteFilesOf(conn, store, table_root, rows_table, layout, /*change_data=*/true));
+                   WriteFilesOf(conn, store, table_root, rows_table, layout, /*change_data=*/true,
+                                "__r.rowid"));
   std::vector<delta::AddCdcFile> cdcs;
   for (auto& f : files) {
     delta::AddCdcFile c;
@@ -1132,8 +1186,8 @@ Result<WriteResult> WriteDelta(Connection& conn, std::string_view select_sql,
   auto result = writer.Run(select_sql);
   if (!result.ok()) {
     (void)conn.Execute(
-        "DROP TABLE IF EXISTS __medallion_wq; DROP TABLE IF EXISTS __medallion_wr; "
-        "DROP TABLE IF EXISTS __medallion_wp;");
+        "DROP VIEW IF EXISTS __medallion_wv; DROP VIEW IF EXISTS __medallion_wq; "
+        "DROP TABLE IF EXISTS __medallion_wr; DROP TABLE IF EXISTS __medallion_wp;");
     return result.status().WithContext(ctx);
   }
   return result;

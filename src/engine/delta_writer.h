@@ -4,12 +4,13 @@
 //
 // One call is one commit, as a Spark DataFrame write or a SQL INSERT / CTAS is:
 //   1. the query is run once into a TEMP table (so a query that reads the table it overwrites sees
-//      the version before the write, and the data is evaluated once);
+//      the version before the write, and the data is evaluated once), unless the caller says its
+//      rows are already in a table (WriteOptions::row_id_column);
 //   2. the table schema is derived from the query's column types (new table, or merge_schema), or
 //      the query is checked against the table's schema (schema enforcement, below) and cast to it;
 //   3. data files are written with DuckDB's `COPY ... (FORMAT parquet, COMPRESSION snappy)`, at
-//   most
-//      `target_file_rows` rows each, named as Spark names them
+//      most `target_file_rows` rows each (one COPY per file, or one COPY PARTITION_BY a file id
+//      for a partitioned table), named as Spark names them
 //      (`part-00000-<uuid>.c000.snappy.parquet`); a partitioned table gets one folder per partition
 //      value (`col=value/`, the value escaped as Hive/Spark escape it, NULL and "" as
 //      `__HIVE_DEFAULT_PARTITION__`) and the partition columns are left out of the files;
@@ -129,6 +130,13 @@ struct WriteOptions {
   // Writes checkpoints (at delta.checkpointInterval). Not owned. Null: a DuckDbParquetWriter is
   // made for the call.
   delta::ParquetWriter* checkpoint_writer = nullptr;
+  // For a query that only reads TEMP tables the caller owns (unchanged during the call; no
+  // volatile functions such as now() or random()): the name of a query column that numbers its
+  // rows (distinct, non-negative, e.g. a table's rowid). The writer then writes straight from the
+  // query instead of copying its rows into a TEMP table first, evaluating it a few times (checks,
+  // counts, once per file), and cuts files by this number. The column is not written. Ignored
+  // with replace_where. Empty: the query is evaluated once into a TEMP table.
+  std::string row_id_column;
 };
 
 struct WriteResult {

@@ -7,11 +7,14 @@
 
 #include "common/macros.h"
 #include "delta/commit_reader.h"
+#include "delta/data_skipping.h"
+#include "delta/optimize_plan.h"
 #include "delta/partition_value.h"
 #include "delta/snapshot.h"
 #include "engine/delta_dml.h"
 #include "engine/delta_maintenance.h"
 #include "engine/delta_scan.h"
+#include "engine/scan_predicate.h"
 #include "engine/delta_writer.h"
 #include "engine/spark_sql.h"
 #include "engine/sql_lexer.h"
@@ -182,14 +185,17 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionOptions& options) {
       new Session(options, std::move(db), std::move(conn), std::move(parquet)));
 }
 
-Result<std::string> Session::RegisterTable(const TableRef& ref) {
+Result<std::string> Session::RegisterTable(const TableRef& ref,
+                                           const delta::SkippingPredicate* skip) {
   ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref.path));
   delta::SnapshotBuilder builder(*table.store, table.root);
   if (ref.version) builder.AtVersion(*ref.version);
   if (ref.timestamp_ms) builder.AtTimestamp(*ref.timestamp_ms);
   ASSIGN_OR_RETURN(auto snapshot, builder.Build(*parquet_));
   std::string view = fmt::format("__delta_{}", next_view_++);
-  RETURN_NOT_OK(RegisterDeltaScan(*conn_, *snapshot, *table.store, view));
+  DeltaScanOptions scan_options;
+  if (skip != nullptr) scan_options.predicate = *skip;
+  RETURN_NOT_OK(RegisterDeltaScan(*conn_, *snapshot, *table.store, view, scan_options));
   return view;
 }
 
@@ -256,14 +262,17 @@ Result<QueryResult> Session::DescribeDetail(const TableRef& ref) {
 
 // ================================================================================================
 // Maintenance commands and the change data feed (engine/delta_maintenance.h): VACUUM, RESTORE,
-// CREATE [OR REPLACE] TABLE ... [SHALLOW|DEEP] CLONE, the retention check setting and
-// table_changes('path', start[, end]). Kept in one block, apart from the rest of the session.
+// CREATE [OR REPLACE] TABLE ... [SHALLOW|DEEP] CLONE, OPTIMIZE, the retention check and OPTIMIZE
+// file size settings and table_changes('path', start[, end]). Kept in one block, apart from the
+// rest of the session.
 // ================================================================================================
 
 namespace {
 
 constexpr std::string_view kRetentionCheckSetting =
     "spark.databricks.delta.retentiondurationcheck.enabled";
+constexpr std::string_view kOptimizeMaxFileSizeSetting =
+    "spark.databricks.delta.optimize.maxfilesize";
 
 // A version (a number) or a time (a quoted timestamp or date) written in SQL.
 struct VersionOrTime {
@@ -408,6 +417,26 @@ Result<std::optional<QueryResult>> Session::RunMaintenanceStatement(std::string_
   // SET spark.databricks.delta.retentionDurationCheck.enabled = true|false
   if (IsWord(tokens, first, "SET")) {
     std::string rest = Collapsed(tokens, first + 1);
+    // SET spark.databricks.delta.optimize.maxFileSize = <bytes>
+    if (rest.starts_with(kOptimizeMaxFileSizeSetting)) {
+      std::string value = rest.substr(kOptimizeMaxFileSizeSetting.size());
+      if (value.starts_with("=")) value = value.substr(1);
+      if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') {
+        value = value.substr(1, value.size() - 2);
+      }
+      auto bytes = delta::ParseByteSize(value);
+      if (!bytes.ok() || *bytes < 1) {
+        return line_ctx(Status::InvalidArgument(
+            "spark.databricks.delta.optimize.maxFileSize takes a positive number of bytes, not '" +
+            value + "'"));
+      }
+      optimize_max_file_size_ = *bytes;
+      ASSIGN_OR_RETURN(
+          QueryResult r,
+          conn_->Query("SELECT 'spark.databricks.delta.optimize.maxFileSize' AS key, " +
+                       QuoteString(std::to_string(*bytes)) + " AS value"));
+      return Handled(std::move(r));
+    }
     if (!rest.starts_with(kRetentionCheckSetting)) return Handled();
     std::string value = rest.substr(kRetentionCheckSetting.size());
     if (value.starts_with("=")) value = value.substr(1);
@@ -460,6 +489,74 @@ Result<std::optional<QueryResult>> Session::RunMaintenanceStatement(std::string_
       RETURN_NOT_OK(appender->Close());
     }
     ASSIGN_OR_RETURN(QueryResult r, conn_->Query("SELECT path FROM __vacuum ORDER BY path"));
+    return Handled(std::move(r));
+  }
+
+  // OPTIMIZE <table> [WHERE <partition predicate>] [ZORDER BY (cols)]
+  if (IsWord(tokens, first, "OPTIMIZE")) {
+    size_t at = Next(tokens, first + 1);
+    ASSIGN_OR_RETURN(auto ref, ParseTableRef(tokens, at));
+    if (!ref || ref->version || ref->timestamp_ms) {
+      return line_ctx(
+          Status::NotSupported("OPTIMIZE takes a Delta table as delta.`/path/to/table`"));
+    }
+    size_t k = Next(tokens, ref->end);
+    size_t zorder = k;
+    for (int depth = 0; zorder < tokens.size(); ++zorder) {
+      if (IsSymbol(tokens, zorder, '(')) ++depth;
+      if (IsSymbol(tokens, zorder, ')')) --depth;
+      if (depth == 0 && IsWord(tokens, zorder, "ZORDER")) break;
+    }
+    OptimizeOptions options;
+    options.max_file_size = optimize_max_file_size_;
+    if (IsWord(tokens, k, "WHERE")) {
+      size_t from = Next(tokens, k + 1);
+      if (from >= zorder) {
+        return line_ctx(Status::InvalidArgument("OPTIMIZE: WHERE needs a predicate"));
+      }
+      size_t end = zorder < tokens.size() ? tokens[zorder].offset : text.size();
+      ASSIGN_OR_RETURN(options.predicate,
+                       RewriteSql(text.substr(tokens[from].offset, end - tokens[from].offset)));
+      std::string& predicate = options.predicate;
+      while (!predicate.empty() && std::isspace(static_cast<unsigned char>(predicate.back()))) {
+        predicate.pop_back();
+      }
+      k = zorder;
+    }
+    if (IsWord(tokens, k, "ZORDER")) {
+      return line_ctx(Status::NotSupported(
+          "OPTIMIZE ... ZORDER BY is not supported: medallion compacts small files (bin-packing) "
+          "but does not Z-order them; run OPTIMIZE without ZORDER BY"));
+    }
+    RETURN_NOT_OK(line_ctx(ExpectEnd(tokens, k, "OPTIMIZE")));
+    ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref->path));
+    ASSIGN_OR_RETURN(OptimizeResult o,
+                     Optimize(*conn_, *table.store, table.root, *parquet_, options));
+    auto sizes = [](const FileSizeMetrics& m) {
+      auto opt = [](const std::optional<int64_t>& v) {
+        return v ? std::to_string(*v) + "::BIGINT" : std::string("NULL::BIGINT");
+      };
+      return fmt::format(
+          "{{'min': {}, 'max': {}, 'avg': {}::DOUBLE, 'totalFiles': {}::BIGINT, "
+          "'totalSize': {}::BIGINT}}",
+          opt(m.min), opt(m.max), m.avg, m.total_files, m.total_size);
+    };
+    std::string location = std::filesystem::absolute(ref->path).lexically_normal().string();
+    if (location.size() > 1 && location.back() == '/') location.pop_back();
+    ASSIGN_OR_RETURN(
+        QueryResult r,
+        conn_->Query(fmt::format(
+            "SELECT {} AS path, {{'numFilesAdded': {}::BIGINT, 'numFilesRemoved': {}::BIGINT, "
+            "'filesAdded': {}, 'filesRemoved': {}, 'partitionsOptimized': {}::BIGINT, "
+            "'numBins': {}::BIGINT, 'numBatches': {}::BIGINT, 'totalConsideredFiles': {}::BIGINT, "
+            "'totalFilesSkipped': {}::BIGINT, 'preserveInsertionOrder': true, "
+            "'startTimeMs': {}::BIGINT, 'endTimeMs': {}::BIGINT, 'deletionVectorStats': "
+            "{{'numDeletionVectorsRemoved': {}::BIGINT, 'numDeletionVectorRowsRemoved': "
+            "{}::BIGINT}}}} AS metrics",
+            QuoteString(location), o.num_files_added, o.num_files_removed, sizes(o.files_added),
+            sizes(o.files_removed), o.partitions_optimized, o.num_bins, o.num_batches,
+            o.total_considered_files, o.total_files_skipped, o.start_time_ms, o.end_time_ms,
+            o.num_deletion_vectors_removed, o.num_deletion_vector_rows_removed)));
     return Handled(std::move(r));
   }
 
@@ -643,7 +740,8 @@ Result<size_t> ParseProperties(const std::vector<Token>& tokens, size_t k,
 
 }  // namespace
 
-Result<std::string> Session::RewriteSql(std::string_view sql) {
+Result<std::string> Session::RewriteSql(std::string_view sql,
+                                        const delta::SkippingPredicate* skip) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(sql));
   std::string out;
   std::map<std::string, std::string> views;
@@ -678,7 +776,7 @@ Result<std::string> Session::RewriteSql(std::string_view sql) {
     if (ref) {
       auto it = views.find(ref->Key());
       if (it == views.end()) {
-        ASSIGN_OR_RETURN(std::string view, RegisterTable(*ref));
+        ASSIGN_OR_RETURN(std::string view, RegisterTable(*ref, skip));
         it = views.emplace(ref->Key(), view).first;
       }
       out += it->second;
@@ -1047,9 +1145,44 @@ Result<std::optional<QueryResult>> Session::RunDmlStatement(std::string_view tex
 
 // ==== end of the DML block =======================================================================
 
+namespace {
+
+// Data skipping for a query (engine/scan_predicate.h): when `tokens` read exactly one
+// delta.`path` reference, exactly once, the simple conjuncts of its top-level WHERE on that table;
+// otherwise (or when anything fails) an empty predicate, which reads every file.
+delta::SkippingPredicate ScanPredicateOf(Connection& conn, bool spark,
+                                         const std::vector<Token>& tokens) {
+  constexpr std::string_view kProbe = "__medallion_probe";
+  std::string probe;
+  int refs = 0;
+  for (size_t i = 0; i < tokens.size();) {
+    auto ref = ParseTableRef(tokens, i);
+    if (!ref.ok()) return {};
+    if (*ref) {
+      ++refs;
+      probe += kProbe;
+      i = (*ref)->end;
+      continue;
+    }
+    probe += tokens[i].kind == TokenKind::kBacktick && !spark ? QuoteIdentifier(Unquote(tokens[i]))
+                                                              : std::string(tokens[i].text);
+    ++i;
+  }
+  if (refs != 1) return {};
+  if (spark) {
+    auto translated = TranslateSparkSql(probe);
+    if (!translated.ok()) return {};
+    probe = std::move(*translated);
+  }
+  auto predicate = ExtractScanPredicate(conn, probe, kProbe);
+  return predicate.ok() ? std::move(*predicate) : delta::SkippingPredicate{};
+}
+
+}  // namespace
+
 Result<QueryResult> Session::RunStatement(std::string_view text, size_t first_line) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, LexSql(text));
-  {  // VACUUM, RESTORE, CLONE (the maintenance block above)
+  {  // VACUUM, RESTORE, CLONE, OPTIMIZE (the maintenance block above)
     ASSIGN_OR_RETURN(std::optional<QueryResult> handled, RunMaintenanceStatement(text, first_line));
     if (handled) return std::move(*handled);
   }
@@ -1091,8 +1224,11 @@ Result<QueryResult> Session::RunStatement(std::string_view text, size_t first_li
       return history ? DescribeHistory(*ref, limit) : DescribeDetail(*ref);
     }
   }
-  // Rewrite table references and backticks.
-  ASSIGN_OR_RETURN(std::string out, RewriteSql(text));
+  // Rewrite table references and backticks; a query on one Delta table reads only the files its
+  // WHERE may need (data skipping).
+  const delta::SkippingPredicate skip =
+      ScanPredicateOf(*conn_, options_.dialect == SessionOptions::Dialect::kSpark, tokens);
+  ASSIGN_OR_RETURN(std::string out, RewriteSql(text, skip.empty() ? nullptr : &skip));
   return conn_->Query(out);
 }
 

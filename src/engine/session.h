@@ -34,8 +34,10 @@
 //   - with SessionOptions::dialect kSpark, Spark SQL functions, types and literals;
 //   - maintenance commands (engine/delta_maintenance.h): VACUUM <table> [RETAIN n HOURS] [DRY RUN],
 //     RESTORE [TABLE] <table> [TO] VERSION|TIMESTAMP AS OF ..., CREATE [OR REPLACE] TABLE <table>
-//     [SHALLOW|DEEP] CLONE <table> [time travel], SET
-//     spark.databricks.delta.retentionDurationCheck.enabled = true|false, and the change data feed
+//     [SHALLOW|DEEP] CLONE <table> [time travel], OPTIMIZE <table> [WHERE <partition predicate>]
+//     (returning Databricks' path and metrics columns; ZORDER BY is NotSupported), SET
+//     spark.databricks.delta.retentionDurationCheck.enabled = true|false, SET
+//     spark.databricks.delta.optimize.maxFileSize = <bytes>, and the change data feed
 //     table_changes('/path/to/table', start[, end]) in FROM, registered as a view.
 // The session time zone defaults to UTC, as on Databricks, so a Delta `timestamp` prints in UTC.
 //
@@ -45,6 +47,7 @@
 // Thread-safety: one thread at a time (it owns one Connection).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -57,6 +60,10 @@
 #include "engine/duckdb_parquet_handler.h"
 #include "engine/duckdb_parquet_writer.h"
 #include "engine/query_result.h"
+
+namespace medallion::delta {
+struct SkippingPredicate;
+}  // namespace medallion::delta
 
 namespace medallion::engine {
 
@@ -96,7 +103,10 @@ class Session {
         parquet_(std::move(parquet)) {}
 
   Result<QueryResult> RunStatement(std::string_view sql_text, size_t first_line);
-  Result<std::string> RegisterTable(const TableRef& ref);
+  // `skip`: the query's data-skipping predicate for this reference (engine/delta_scan.h); null:
+  // every active file.
+  Result<std::string> RegisterTable(const TableRef& ref,
+                                    const delta::SkippingPredicate* skip = nullptr);
   Result<QueryResult> DescribeHistory(const TableRef& ref, int64_t limit);
   Result<QueryResult> DescribeDetail(const TableRef& ref);
 
@@ -106,13 +116,15 @@ class Session {
   struct ChangesRef;
 
  private:
-  // VACUUM, RESTORE, CREATE ... CLONE and the retention check setting; nullopt when `text` is
-  // none of them.
+  // VACUUM, RESTORE, CREATE ... CLONE, OPTIMIZE and their settings; nullopt when `text` is none
+  // of them.
   Result<std::optional<QueryResult>> RunMaintenanceStatement(std::string_view text,
                                                              size_t first_line);
   Result<std::string> RegisterChanges(const ChangesRef& ref);
   // spark.databricks.delta.retentionDurationCheck.enabled
   bool retention_check_ = true;
+  // spark.databricks.delta.optimize.maxFileSize (bytes); unset: 1 GB
+  std::optional<int64_t> optimize_max_file_size_;
   // --- end of the maintenance block ---
 
   // --- Writing (session.cc, the write block; engine/delta_writer.h) ---
@@ -121,7 +133,9 @@ class Session {
   Result<std::optional<QueryResult>> RunWriteStatement(std::string_view text, size_t first_line);
   // A piece of a statement (a query, a predicate) as DuckDB SQL: Delta references registered as
   // views, table_changes(...) expanded, backticks as double quotes.
-  Result<std::string> RewriteSql(std::string_view sql);
+  // `skip` applies to every delta.`path` reference in `sql` (given only when there is one).
+  Result<std::string> RewriteSql(std::string_view sql,
+                                 const delta::SkippingPredicate* skip = nullptr);
   // Writes checkpoints for the session's commits; made on first use.
   std::unique_ptr<DuckDbParquetWriter> checkpoint_writer_;
   // --- end of the write block ---

@@ -66,13 +66,9 @@ size_t NameEnd(std::string_view sql, size_t begin) {
   return end;
 }
 
-}  // namespace
-
-Result<std::vector<TableReference>> FindTableReferences(Connection& conn, std::string_view sql) {
-  ASSIGN_OR_RETURN(auto result, conn.Query(fmt::format("SELECT json_serialize_sql({})",
-                                                       QuoteString(sql))));
-  if (result.row_count() != 1) return Status::Internal("json_serialize_sql returned no row");
-  ASSIGN_OR_RETURN(std::string text, result.GetString(0, 0));
+// The references of `sql`, from its json_serialize_sql document `text`.
+Result<std::vector<TableReference>> ReferencesFromJson(std::string_view sql,
+                                                       const std::string& text) {
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::Internal("json_serialize_sql returned malformed JSON");
   if (doc.value("error", false)) {
@@ -97,6 +93,36 @@ Result<std::vector<TableReference>> FindTableReferences(Connection& conn, std::s
   std::sort(out.begin(), out.end(),
             [](const TableReference& a, const TableReference& b) { return a.begin < b.begin; });
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Result<std::vector<TableReference>>>> FindTableReferences(
+    Connection& conn, const std::vector<std::string>& sqls) {
+  std::vector<Result<std::vector<TableReference>>> out;
+  if (sqls.empty()) return out;
+  // One statement for all queries: the per-statement cost dominates for short queries.
+  std::string values;
+  for (size_t i = 0; i < sqls.size(); ++i) {
+    values += fmt::format("{}({}, {})", i == 0 ? "" : ", ", i, QuoteString(sqls[i]));
+  }
+  ASSIGN_OR_RETURN(auto result,
+                   conn.Query(fmt::format("SELECT json_serialize_sql(q) FROM (VALUES {}) t(i, q) "
+                                          "ORDER BY i",
+                                          values)));
+  if (result.row_count() != sqls.size()) {
+    return Status::Internal("json_serialize_sql returned the wrong number of rows");
+  }
+  for (size_t i = 0; i < sqls.size(); ++i) {
+    ASSIGN_OR_RETURN(std::string text, result.GetString(0, i));
+    out.push_back(ReferencesFromJson(sqls[i], text));
+  }
+  return out;
+}
+
+Result<std::vector<TableReference>> FindTableReferences(Connection& conn, std::string_view sql) {
+  ASSIGN_OR_RETURN(auto all, FindTableReferences(conn, std::vector<std::string>{std::string(sql)}));
+  return std::move(all[0]);
 }
 
 std::string ReplaceTableReferences(std::string_view sql, const std::vector<TableReference>& refs,

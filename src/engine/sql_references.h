@@ -32,6 +32,10 @@ struct TableReference {
 // Table functions (read_parquet(...)) and subqueries are not base tables and are not listed.
 // InvalidArgument with DuckDB's parser message for text that does not parse or is not one query.
 Result<std::vector<TableReference>> FindTableReferences(Connection& conn, std::string_view sql);
+// The same for several queries in one DuckDB statement (much cheaper than one call per query):
+// one result per query, in order. The outer error is DuckDB's, for the statement as a whole.
+Result<std::vector<Result<std::vector<TableReference>>>> FindTableReferences(
+    Connection& conn, const std::vector<std::string>& sqls);
 
 // `sql` with each reference's name range replaced by `replacements[i]` (same order and length as
 // `refs`); a reference without an alias also gets ` AS "<table>"`, so qualified column references

@@ -823,17 +823,19 @@ std::string CsvTypeMaskExpr(const std::string& c, int64_t alive) {
 // For each of `columns[typed[k]]` whose alive[k] is not 0, the candidates among alive[k] that
 // every non-null value in `groups` parses as (the first `limit` records of each group, or all
 // records when `limit` is 0); alive[k] is replaced by that set. A column without any non-null
-// value keeps alive[k] after a prefix, and gets 0 (VARCHAR) after all records.
-Status NarrowCsvCandidates(engine::Connection& conn, const std::vector<CsvFileGroup>& groups,
-                           const FileSourceOptions& options,
-                           const std::vector<SourceColumn>& columns,
-                           const std::vector<size_t>& typed, std::vector<int64_t>& alive,
-                           int64_t limit) {
+// value keeps alive[k] after a prefix, and gets 0 (VARCHAR) after all records. Returns whether
+// every record was read (always when `limit` is 0; with a limit, when the groups together hold at
+// most `limit` records, which small sources do: then no second pass is needed).
+Result<bool> NarrowCsvCandidates(engine::Connection& conn, const std::vector<CsvFileGroup>& groups,
+                                 const FileSourceOptions& options,
+                                 const std::vector<SourceColumn>& columns,
+                                 const std::vector<size_t>& typed, std::vector<int64_t>& alive,
+                                 int64_t limit) {
   std::vector<size_t> scan;  // indexes into `typed`
   for (size_t k = 0; k < typed.size(); ++k) {
     if (alive[k] != 0) scan.push_back(k);
   }
-  if (scan.empty()) return Status::OK();
+  if (scan.empty()) return limit == 0;
   SourceSchema scanned;
   for (size_t k : scan) scanned.columns.push_back(columns[typed[k]]);
   std::string all;
@@ -848,7 +850,8 @@ Status NarrowCsvCandidates(engine::Connection& conn, const std::vector<CsvFileGr
     }
     if (seen.empty()) continue;  // none of the columns: nothing to read
     select += "1 AS __mdl_one FROM " + CsvReadFunctionSql(group, options.csv, nullptr);
-    if (limit > 0) select += fmt::format(" LIMIT {}", limit);
+    // One record more than the prefix, to tell a group that ends within it.
+    if (limit > 0) select += fmt::format(" LIMIT {}", limit + 1);
     if (!all.empty()) all += ")\nUNION ALL BY NAME\n(";
     all += select;
   }
@@ -858,19 +861,23 @@ Status NarrowCsvCandidates(engine::Connection& conn, const std::vector<CsvFileGr
     aggregates += fmt::format("bit_and({})::BIGINT",
                               CsvTypeMaskExpr(QuoteIdentifier(columns[typed[k]].name), alive[k]));
   }
+  if (all.empty()) return limit == 0;
   ASSIGN_OR_RETURN(engine::QueryResult result,
-                   conn.Query(fmt::format("WITH __mdl_all AS (\n({})\n)\nSELECT {} FROM __mdl_all",
-                                          all, aggregates)));
+                   conn.Query(fmt::format(
+                       "WITH __mdl_all AS (\n({})\n)\nSELECT {}, count(*) FROM __mdl_all", all,
+                       aggregates)));
+  ASSIGN_OR_RETURN(int64_t records, result.GetInt64(scan.size(), 0));
+  const bool complete = limit == 0 || records <= limit;
   for (size_t n = 0; n < scan.size(); ++n) {
     if (result.IsNull(n, 0)) {
       // No non-null value: no information from a prefix; VARCHAR after all records.
-      if (limit == 0) alive[scan[n]] = 0;
+      if (complete) alive[scan[n]] = 0;
       continue;
     }
     ASSIGN_OR_RETURN(int64_t mask, result.GetInt64(n, 0));
     alive[scan[n]] &= mask;
   }
-  return Status::OK();
+  return complete;
 }
 
 // CSV: names from the headers (first spelling of names equal ignoring case), types from the data
@@ -892,9 +899,11 @@ Result<std::vector<SourceColumn>> InferCsvColumns(
   }
   if (typed.empty()) return columns;
   std::vector<int64_t> alive(typed.size(), kCsvAllCandidates);
-  RETURN_NOT_OK(NarrowCsvCandidates(conn, groups, options, columns, typed, alive,
-                                    kCsvInferencePrefixRows));
-  RETURN_NOT_OK(NarrowCsvCandidates(conn, groups, options, columns, typed, alive, 0));
+  ASSIGN_OR_RETURN(bool complete, NarrowCsvCandidates(conn, groups, options, columns, typed,
+                                                      alive, kCsvInferencePrefixRows));
+  if (!complete) {
+    RETURN_NOT_OK(NarrowCsvCandidates(conn, groups, options, columns, typed, alive, 0).status());
+  }
   for (size_t k = 0; k < typed.size(); ++k) {
     for (const CsvCandidate& candidate : kCsvCandidates) {
       if ((alive[k] & candidate.bit) != 0) {

@@ -382,7 +382,32 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
     }
   }
 
-  // 3. Sources of each flow.
+  // 3. Sources of each flow. Every query is extracted and translated first, so that DuckDB
+  // parses them all in one statement; errors are still reported in flow order.
+  std::vector<std::vector<RawSource>> raw_sources(pending.size());
+  std::vector<Status> prepared(pending.size());
+  std::vector<std::string> translated_sql(pending.size());
+  std::vector<std::string> to_parse;
+  for (size_t flow_index = 0; flow_index < pending.size(); ++flow_index) {
+    Flow& flow = pending[flow_index].flow;
+    auto extracted = ExtractSources(pending[flow_index].query,
+                                    fmt::format("__medallion_f{}_s", flow_index),
+                                    raw_sources[flow_index], &flow.reads_metadata,
+                                    &flow.selects_metadata);
+    if (!extracted.ok()) {
+      prepared[flow_index] = extracted.status();
+      continue;
+    }
+    auto translated = engine::TranslateSparkSql(*extracted);
+    if (!translated.ok()) {
+      prepared[flow_index] = translated.status();
+      continue;
+    }
+    translated_sql[flow_index] = std::move(*translated);
+    to_parse.push_back(translated_sql[flow_index]);
+  }
+  ASSIGN_OR_RETURN(auto parsed, engine::FindTableReferences(conn, to_parse));
+  size_t next_parsed = 0;
   for (size_t flow_index = 0; flow_index < pending.size(); ++flow_index) {
     PendingFlow& p = pending[flow_index];
     Flow& flow = p.flow;
@@ -392,13 +417,10 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
           fmt::format("{}: {}: {}", Where(flow.location),
                       graph.datasets_[flow.target].definition.name, message));
     };
-    std::vector<RawSource> raw;
-    auto extracted = ExtractSources(p.query, prefix, raw, &flow.reads_metadata,
-                                    &flow.selects_metadata);
-    if (!extracted.ok()) return fail(extracted.status().message());
-    auto translated = engine::TranslateSparkSql(*extracted);
-    if (!translated.ok()) return fail(translated.status().message());
-    auto refs = engine::FindTableReferences(conn, *translated);
+    if (!prepared[flow_index].ok()) return fail(prepared[flow_index].message());
+    const std::vector<RawSource>& raw = raw_sources[flow_index];
+    const std::string& translated = translated_sql[flow_index];
+    auto& refs = parsed[next_parsed++];
     if (!refs.ok()) return fail(fmt::format("the query does not parse: {}", refs.status().message()));
 
     // Resolves a table name to a source.
@@ -464,7 +486,7 @@ Result<DataflowGraph> DataflowGraph::Build(const PipelineDefinitions& definition
       texts.push_back(engine::QuoteIdentifier(source.placeholder));
       flow.sources.push_back(std::move(source));
     }
-    flow.sql = engine::ReplaceTableReferences(*translated, to_replace, texts);
+    flow.sql = engine::ReplaceTableReferences(translated, to_replace, texts);
 
     const Dataset& target = graph.datasets_[flow.target];
     bool target_streaming = target.definition.kind == DatasetKind::kStreamingTable;

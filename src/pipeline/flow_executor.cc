@@ -2,6 +2,7 @@
 #include "pipeline/flow_executor.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <filesystem>
@@ -10,9 +11,12 @@
 #include <set>
 
 #include "common/macros.h"
+#include "common/text.h"
 #include "delta/commit_reader.h"
 #include "delta/snapshot.h"
+#include "engine/delta_dml.h"
 #include "engine/delta_scan.h"
+#include "engine/delta_types.h"
 #include "engine/delta_writer.h"
 #include "engine/spark_sql.h"
 #include "engine/sql_text.h"
@@ -29,6 +33,8 @@ using nlohmann::json;
 
 constexpr std::string_view kQuarantineSuffix = "_quarantine";
 constexpr std::string_view kFailedExpectationsColumn = "_failed_expectations";
+// The checked table's row ids, passed to the writer so that it writes without copying the rows.
+constexpr std::string_view kRowIdColumn = "__medallion_row_id";
 
 std::string SourceKey(const FlowSource& s) {
   if (s.kind == FlowSource::Kind::kFiles) {
@@ -135,7 +141,7 @@ class FlowRun {
   // Registers every source of `flow` (and of the views it reads) as a TEMP view named by its
   // placeholder. Streaming sources read what `plan` says; batch sources read everything.
   // `dry_tables` (Bind only): datasets bound so far -> their empty TEMP tables; in that mode
-  // nothing is read.
+  // nothing is read, and a dataset's placeholder is not a view: DrySql names its table instead.
   Status RegisterSources(const Flow& flow, const BatchPlan* plan,
                          const std::map<size_t, std::string>* dry_tables) {
     for (const FlowSource& s : flow.sources) {
@@ -147,7 +153,7 @@ class FlowRun {
           if (view_flow == nullptr) return Status::Internal("view without a query");
           RETURN_NOT_OK(RegisterSources(*view_flow, plan, dry_tables));
           RETURN_NOT_OK(conn_.Execute(
-              fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", view, view_flow->sql)));
+              fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", view, DrySql(view_flow->sql))));
           continue;
         }
         if (dry_tables != nullptr) {
@@ -155,8 +161,7 @@ class FlowRun {
           if (it == dry_tables->end()) {
             return Status::Internal(fmt::format("dataset {} not bound yet", ds.canonical_name));
           }
-          RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT * FROM {}",
-                                                  view, QuoteIdentifier(it->second))));
+          dry_aliases_[view] = QuoteIdentifier(it->second);
           continue;
         }
       }
@@ -306,6 +311,17 @@ class FlowRun {
     return options;
   }
 
+  // `sql` with each dataset placeholder replaced by its dry table (Bind; see RegisterSources).
+  // Placeholders are unique quoted identifiers, so a plain text replacement is exact.
+  std::string DrySql(std::string sql) const {
+    for (const auto& [placeholder, table] : dry_aliases_) {
+      for (size_t at = sql.find(placeholder); at != std::string::npos;
+           at = sql.find(placeholder, at + table.size())) {
+        sql.replace(at, placeholder.size(), table);
+      }
+    }
+    return sql;
+  }
   int64_t malformed_dropped() const { return malformed_dropped_; }
 
   // --- Planning -------------------------------------------------------------------------------
@@ -507,6 +523,7 @@ class FlowRun {
                              QuoteIdentifier(failed_columns[i]), QuoteString(expectations[i].name));
       }
       names += "], x -> x IS NOT NULL)";
+      // Evaluated once by the writer (now() must be one time for the batch).
       std::string sql = fmt::format(
           "SELECT {}, {} AS {}, now() AS _quarantined_at FROM {} WHERE {}", exclude_failed, names,
           QuoteIdentifier(kFailedExpectationsColumn), QuoteIdentifier(checked), quarantined);
@@ -514,9 +531,21 @@ class FlowRun {
                           overwrite)
                         .status());
     }
+    // The kept rows are written straight from the checked table (no further copy), unless a
+    // column of the query is named rowid and hides the table's row ids.
+    bool rowid_visible = std::none_of(columns.begin(), columns.end(), [](const std::string& c) {
+      return EqualsIgnoreCase(c, "rowid");
+    });
     std::string sql = fmt::format("SELECT {} FROM {} WHERE {}", exclude_failed,
                                   QuoteIdentifier(checked), kept);
-    ASSIGN_OR_RETURN(auto written, Write(sql, target_.table_folder, txn, overwrite));
+    std::string_view row_id_column;
+    if (rowid_visible) {
+      sql = fmt::format("SELECT {}, rowid AS {} FROM {} WHERE {}", exclude_failed,
+                        QuoteIdentifier(kRowIdColumn), QuoteIdentifier(checked), kept);
+      row_id_column = kRowIdColumn;
+    }
+    ASSIGN_OR_RETURN(auto written, Write(sql, target_.table_folder, txn, overwrite,
+                                         /*hidden=*/false, row_id_column));
     m.num_output_rows = written.num_inserted_rows;
     m.table_version = written.version;
     RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(checked))));
@@ -569,11 +598,48 @@ class FlowRun {
     m.num_deleted_rows = out.num_deleted_rows;
     auto txn = std::make_pair(app_id, batch);
     if (!state_written) {
-      RETURN_NOT_OK(Write("SELECT * FROM " + QuoteIdentifier(out.new_state_table), state_folder,
-                          txn, /*overwrite=*/true, /*hidden=*/true)
-                        .status()
-                        .WithContext("AUTO CDC state"));
+      bool merged = false;
+      if (!input.state_table.empty() && !out.truncated) {
+        // The keys whose state records changed: only their files are rewritten.
+        ASSIGN_OR_RETURN(auto columns, conn_.Query(fmt::format(
+                                           "SELECT * FROM {} LIMIT 0",
+                                           QuoteIdentifier(out.new_state_table))));
+        std::string list;
+        for (size_t c = 0; c < columns.column_count(); ++c) {
+          list += (c ? ", " : "") + QuoteIdentifier(columns.column_name(c));
+        }
+        RETURN_NOT_OK(conn_.Execute(fmt::format(
+            "CREATE OR REPLACE TEMP TABLE __medallion_cdc_state_keys AS SELECT DISTINCT {0} FROM "
+            "((SELECT {1} FROM {2} EXCEPT ALL SELECT {1} FROM {3}) UNION ALL "
+            "(SELECT {1} FROM {3} EXCEPT ALL SELECT {1} FROM {2}))",
+            KeyList(cdc.keys), list, QuoteIdentifier(out.new_state_table),
+            QuoteIdentifier(input.state_table))));
+        ASSIGN_OR_RETURN(auto state_version,
+                         ReplaceKeyRows(state_folder, state, "__medallion_cdc_state_keys",
+                                        out.new_state_table, cdc.keys, txn, {}, /*hidden=*/true));
+        merged = state_version.has_value();
+      }
+      if (!merged) {
+        RETURN_NOT_OK(Write("SELECT * FROM " + QuoteIdentifier(out.new_state_table), state_folder,
+                            txn, /*overwrite=*/true, /*hidden=*/true)
+                          .status()
+                          .WithContext("AUTO CDC state"));
+      }
     }
+    m.num_output_rows = out.num_upserted_rows;
+    if (!out.truncated && target != nullptr && !target->files().empty()) {
+      ASSIGN_OR_RETURN(auto version,
+                       ReplaceKeyRows(target_.table_folder, target, out.touched_keys_table,
+                                      out.target_rows_table, cdc.keys, txn,
+                                      {{"numUpsertedRows", out.num_upserted_rows},
+                                       {"numDeletedRows", out.num_deleted_rows}},
+                                      /*hidden=*/false));
+      if (version.has_value()) {
+        m.table_version = *version;
+        return m;
+      }
+    }
+    // A new table, a truncate, or changed columns: the whole target is written.
     std::string rows = "SELECT * FROM " + QuoteIdentifier(out.target_rows_table);
     if (!out.truncated && !input.target_table.empty()) {
       std::string match;
@@ -588,9 +654,80 @@ class FlowRun {
           rows);
     }
     ASSIGN_OR_RETURN(auto written, Write(rows, target_.table_folder, txn, /*overwrite=*/true));
-    m.num_output_rows = out.num_upserted_rows;
     m.table_version = written.version;
     return m;
+  }
+
+  static std::string KeyList(const std::vector<std::string>& keys) {
+    std::string out;
+    for (const std::string& key : keys) out += (out.empty() ? "" : ", ") + QuoteIdentifier(key);
+    return out;
+  }
+
+  // AUTO CDC: in the Delta table at `folder` (latest snapshot `snapshot`), replaces every row of
+  // the keys in `keys_table` with the rows of `rows_table` (the table's columns), in one MERGE
+  // commit with `txn` that rewrites only the files holding those keys (engine/delta_dml.h chooses
+  // them by key statistics, then by the data). A batch that changes no row still commits, to
+  // record `txn`. nullopt, with nothing written, when rows_table's columns are not the table's
+  // (the caller then rewrites the whole table). Returns the version committed.
+  Result<std::optional<int64_t>> ReplaceKeyRows(
+      const std::string& folder, const std::shared_ptr<const delta::Snapshot>& snapshot,
+      const std::string& keys_table, const std::string& rows_table,
+      const std::vector<std::string>& keys, const std::pair<std::string, int64_t>& txn,
+      std::map<std::string, int64_t> metrics, bool hidden) {
+    ASSIGN_OR_RETURN(auto columns,
+                     conn_.Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(rows_table))));
+    const auto& fields = snapshot->schema().fields();
+    if (columns.column_count() != fields.size()) return std::optional<int64_t>();
+    for (size_t c = 0; c < fields.size(); ++c) {
+      if (!EqualsIgnoreCase(columns.column_name(c), fields[c].name) ||
+          columns.column_type(c).ToString() != engine::DuckDbTypeOf(*fields[c].type)) {
+        return std::optional<int64_t>();
+      }
+    }
+    // Keys compare with IS NOT DISTINCT FROM (NULL is a key value); plain equality when no key
+    // of the batch is NULL, which lets the MERGE prune target files by key ranges.
+    std::string any_null;
+    for (const std::string& key : keys) {
+      any_null += (any_null.empty() ? "" : " OR ") + QuoteIdentifier(key) + " IS NULL";
+    }
+    ASSIGN_OR_RETURN(auto nulls, conn_.Query(fmt::format("SELECT count(*) FROM {} WHERE {}",
+                                                         QuoteIdentifier(keys_table), any_null)));
+    ASSIGN_OR_RETURN(int64_t null_keys, nulls.GetInt64(0, 0));
+    engine::MergeSpec spec;
+    spec.source_alias = "__s";
+    spec.source_sql = fmt::format(
+        "SELECT {0}, true AS __medallion_cdc_remove FROM {1} "
+        "UNION ALL BY NAME SELECT *, false AS __medallion_cdc_remove FROM {2}",
+        KeyList(keys), QuoteIdentifier(keys_table), QuoteIdentifier(rows_table));
+    spec.on_condition = "__s.__medallion_cdc_remove";
+    for (const std::string& key : keys) {
+      spec.on_condition += fmt::format(" AND __t.{0} {1} __s.{0}", QuoteIdentifier(key),
+                                       null_keys > 0 ? "IS NOT DISTINCT FROM" : "=");
+    }
+    engine::MergeClause remove;
+    remove.kind = engine::MergeClause::Kind::kMatched;
+    remove.action = engine::MergeClause::Action::kDelete;
+    engine::MergeClause insert;
+    insert.kind = engine::MergeClause::Kind::kNotMatched;
+    insert.action = engine::MergeClause::Action::kInsertAll;
+    insert.condition = "NOT __s.__medallion_cdc_remove";
+    spec.clauses = {remove, insert};
+    engine::DmlOptions options;
+    options.snapshot = snapshot;
+    options.target_alias = "__t";
+    options.checkpoint_writer = ctx_.checkpoint_writer;
+    options.txn = txn;
+    options.extra_operation_metrics = std::move(metrics);
+    auto merge = engine::Merge(conn_, *ctx_.lakehouse, folder, *ctx_.parquet, spec, options);
+    if (!merge.ok() && hidden) return merge.status().WithContext("AUTO CDC state");
+    ASSIGN_OR_RETURN(engine::DmlResult merged, std::move(merge));
+    if (merged.committed) return std::optional<int64_t>(merged.version);
+    // Nothing changed: an empty commit records the batch.
+    ASSIGN_OR_RETURN(auto written,
+                     Write(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(rows_table)),
+                           folder, txn, /*overwrite=*/false, hidden));
+    return std::optional<int64_t>(written.version);
   }
 
   // Appends (or, for a new or empty table and for overwrite, replaces with schema) the rows.
@@ -598,10 +735,12 @@ class FlowRun {
   // properties.
   Result<engine::WriteResult> Write(const std::string& sql, const std::string& folder,
                                     const std::optional<std::pair<std::string, int64_t>>& txn,
-                                    bool overwrite, bool hidden = false) {
+                                    bool overwrite, bool hidden = false,
+                                    std::string_view row_id_column = {}) {
     ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, folder));
     engine::WriteOptions options;
     options.checkpoint_writer = ctx_.checkpoint_writer;
+    options.row_id_column = std::string(row_id_column);
     options.txn = txn;
     if (!hidden) {
       options.partition_by = target_.definition.partition_by;
@@ -628,6 +767,8 @@ class FlowRun {
   const Dataset& target_;
   engine::Connection& conn_;
   int64_t malformed_dropped_ = 0;
+  // Bind: quoted placeholder -> the quoted dry table it stands for (see RegisterSources).
+  std::map<std::string, std::string> dry_aliases_;
   std::map<std::string, std::vector<delta::AddFile>> added_files_;  // see AddedFiles
 };
 
@@ -744,7 +885,7 @@ Status FlowExecutor::Bind(engine::Connection& conn, const std::map<size_t, std::
                           const std::string& dry_table) {
   FlowRun run(ctx_, flow_, target_, conn);
   RETURN_NOT_OK(run.RegisterSources(flow_, nullptr, &dry_tables));
-  std::string query = flow_.sql;
+  std::string query = run.DrySql(flow_.sql);
   if (flow_.kind == FlowDefinition::Kind::kAutoCdc) {
     RETURN_NOT_OK(conn.Execute(fmt::format(
         "CREATE OR REPLACE TEMP TABLE __medallion_dry_changes AS SELECT * FROM ({}) LIMIT 0",
@@ -753,13 +894,26 @@ Status FlowExecutor::Bind(engine::Connection& conn, const std::map<size_t, std::
   }
   RETURN_NOT_OK(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM ({}) LIMIT 0",
                                          QuoteIdentifier(dry_table), query)));
+  // Every expectation in one statement; one at a time only to name the one that fails.
+  std::vector<std::string> conditions;
   for (const auto& e : target_.definition.expectations) {
     ASSIGN_OR_RETURN(std::string condition, engine::TranslateSparkSql(e.condition));
-    auto bound = conn.Execute(
-        fmt::format("SELECT ({}) FROM {} LIMIT 0", condition, QuoteIdentifier(dry_table)));
-    if (!bound.ok()) return bound.WithContext(fmt::format("expectation '{}'", e.name));
+    conditions.push_back("(" + condition + ")");
   }
-  return Status::OK();
+  if (conditions.empty()) return Status::OK();
+  auto check = [&](const std::string& select_list) {
+    return conn.Execute(
+        fmt::format("SELECT {} FROM {} LIMIT 0", select_list, QuoteIdentifier(dry_table)));
+  };
+  if (check(fmt::format("{}", fmt::join(conditions, ", "))).ok()) return Status::OK();
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    Status bound = check(conditions[i]);
+    if (!bound.ok()) {
+      return bound.WithContext(
+          fmt::format("expectation '{}'", target_.definition.expectations[i].name));
+    }
+  }
+  return Status::Internal("the expectations bind one by one but not together");
 }
 
 }  // namespace medallion::pipeline

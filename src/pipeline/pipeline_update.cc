@@ -204,19 +204,31 @@ Status Pipeline::DryRun() {
   ctx.lakehouse_path = spec_.lakehouse.string();
   ctx.parquet = parquet_.get();
   std::map<size_t, std::string> dry_tables;
-  for (size_t f : graph_.topological_order()) {
-    const Flow& flow = graph_.flows()[f];
-    const Dataset& target = graph_.datasets()[flow.target];
-    std::string table = fmt::format("__medallion_dry_{}", f);
-    Status bound = FlowExecutor(ctx, f).Bind(*conn, dry_tables, table);
-    if (!bound.ok()) {
-      return Status(bound.code(),
-                    fmt::format("{}:{}: {}: {}", flow.location.file, flow.location.line,
-                                target.definition.name, bound.message()));
+  // Binding runs hundreds of small statements: one thread avoids scheduling them across the pool,
+  // and one transaction avoids a commit per statement (everything is rolled back at the end).
+  ASSIGN_OR_RETURN(auto threads, conn->Query("SELECT current_setting('threads')"));
+  ASSIGN_OR_RETURN(int64_t pool_threads, threads.GetInt64(0, 0));
+  RETURN_NOT_OK(conn->Execute("SET threads = 1"));
+  auto bind_all = [&]() -> Status {
+    RETURN_NOT_OK(conn->Execute("BEGIN TRANSACTION"));
+    for (size_t f : graph_.topological_order()) {
+      const Flow& flow = graph_.flows()[f];
+      const Dataset& target = graph_.datasets()[flow.target];
+      std::string table = fmt::format("__medallion_dry_{}", f);
+      Status bound = FlowExecutor(ctx, f).Bind(*conn, dry_tables, table);
+      if (!bound.ok()) {
+        return Status(bound.code(),
+                      fmt::format("{}:{}: {}: {}", flow.location.file, flow.location.line,
+                                  target.definition.name, bound.message()));
+      }
+      if (!dry_tables.count(flow.target)) dry_tables[flow.target] = table;
     }
-    if (!dry_tables.count(flow.target)) dry_tables[flow.target] = table;
-  }
-  return Status::OK();
+    return Status::OK();
+  };
+  Status bound = bind_all();
+  (void)conn->Execute("ROLLBACK");  // fails only when no transaction is open
+  RETURN_NOT_OK(conn->Execute(fmt::format("SET threads = {}", pool_threads)));
+  return bound;
 }
 
 Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {

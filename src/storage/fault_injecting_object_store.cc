@@ -163,6 +163,11 @@ Result<std::vector<ObjectMeta>> FaultInjectingObjectStore::List(std::string_view
   return Run(Operation::kList, prefix, [&] { return base_->List(prefix); });
 }
 
+Result<std::vector<ObjectMeta>> FaultInjectingObjectStore::ListAfter(
+    std::string_view prefix, std::string_view start_after) {
+  return Run(Operation::kList, prefix, [&] { return base_->ListAfter(prefix, start_after); });
+}
+
 Result<std::string> FaultInjectingObjectStore::Read(std::string_view key) {
   return Run(Operation::kRead, key, [&] { return base_->Read(key); });
 }

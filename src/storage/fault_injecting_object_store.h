@@ -126,6 +126,9 @@ class FaultInjectingObjectStore final : public ObjectStore {
   ObjectStore* base() const { return base_; }
 
   Result<std::vector<ObjectMeta>> List(std::string_view prefix) override;
+  // Counted and faulted as a List of `prefix` (Operation::kList).
+  Result<std::vector<ObjectMeta>> ListAfter(std::string_view prefix,
+                                            std::string_view start_after) override;
   Result<std::string> Read(std::string_view key) override;
   Result<std::string> ReadRange(std::string_view key, int64_t offset, int64_t length) override;
   Status Write(std::string_view key, std::string_view data) override;

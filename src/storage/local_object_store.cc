@@ -242,14 +242,33 @@ std::string TempFileName(std::string_view target_name) {
 
 // Appends the objects under `folder` (whose keys start with `key_base`) whose names start with
 // `name_filter`, at any depth below.
+// Whether a folder whose keys all start with `folder_key` + "/" may hold a key after
+// `start_after` (byte order).
+bool FolderMayHoldKeysAfter(std::string_view folder_key, std::string_view start_after) {
+  if (start_after.empty()) return true;
+  // Keys under the folder start with P = folder_key + "/". Some are after start_after unless
+  // start_after sorts after every string starting with P: start_after > P without starting with P.
+  const size_t n = folder_key.size();
+  const int head = start_after.substr(0, n).compare(folder_key);
+  if (head != 0) return head < 0;  // start_after < P when it sorts before folder_key
+  if (start_after.size() == n) return true;  // start_after == folder_key < P
+  return static_cast<unsigned char>(start_after[n]) <= static_cast<unsigned char>('/');
+}
+
+// Appends the objects of `folder` (key prefix `key_base`) whose names start with `name_filter`
+// and whose keys sort after `start_after` ("": no bound). Names that cannot qualify are skipped
+// without a stat: a Delta log listed from a checkpoint on costs one readdir and a stat per file
+// listed, not per file in the folder.
 Status ListFolder(const std::string& folder, const std::string& key_base,
-                  std::string_view name_filter, std::vector<ObjectMeta>* out) {
+                  std::string_view name_filter, std::string_view start_after,
+                  std::vector<ObjectMeta>* out) {
   ScopedDir dir(::opendir(folder.c_str()));
   if (dir == nullptr) {
     if (IsAbsent(errno)) return Status::OK();  // no such folder, or a file: nothing under it
     return Status::FromErrno(errno, "opendir " + folder);
   }
   int dir_fd = ::dirfd(dir.get());
+  std::string key = key_base;  // reused: key_base + the entry's name
   while (true) {
     errno = 0;
     struct dirent* entry = ::readdir(dir.get());
@@ -261,23 +280,29 @@ Status ListFolder(const std::string& folder, const std::string& key_base,
     if (name == "." || name == "..") continue;
     if (name.starts_with(kTempFilePrefix)) continue;
     if (!name.starts_with(name_filter)) continue;
+    key.resize(key_base.size());
+    key += name;
+    const bool after = start_after.empty() || std::string_view(key) > start_after;
+    if (!after) {
+      // Not listed itself; only a folder could still hold keys after the bound.
+      if (entry->d_type == DT_REG || !FolderMayHoldKeysAfter(key, start_after)) continue;
+    }
     struct stat st;
     if (::fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;  // removed since readdir
       return Status::FromErrno(errno, "stat " + folder + "/" + std::string(name));
     }
     if (S_ISDIR(st.st_mode)) {
-      RETURN_NOT_OK(ListFolder(folder + "/" + std::string(name), key_base + std::string(name) + "/",
-                               "", out));
+      RETURN_NOT_OK(ListFolder(folder + "/" + std::string(name), key + "/", "", start_after, out));
       continue;
     }
+    if (!after) continue;
     if (S_ISLNK(st.st_mode)) {
       // A link to a file is an object; a link to a folder is not descended into.
       if (::fstatat(dir_fd, entry->d_name, &st, 0) != 0) continue;
     }
     if (!S_ISREG(st.st_mode)) continue;
-    out->push_back(
-        ObjectMeta{key_base + std::string(name), static_cast<int64_t>(st.st_size), MillisOf(st)});
+    out->push_back(ObjectMeta{key, static_cast<int64_t>(st.st_size), MillisOf(st)});
   }
   return Status::OK();
 }
@@ -367,6 +392,11 @@ Result<std::string> LocalObjectStore::WriteTempFile(const std::string& folder,
 }
 
 Result<std::vector<ObjectMeta>> LocalObjectStore::List(std::string_view prefix) {
+  return ListAfter(prefix, "");
+}
+
+Result<std::vector<ObjectMeta>> LocalObjectStore::ListAfter(std::string_view prefix,
+                                                            std::string_view start_after) {
   RETURN_NOT_OK(ValidatePrefix(prefix));
   size_t slash = prefix.rfind('/');
   std::string key_base;
@@ -378,7 +408,7 @@ Result<std::vector<ObjectMeta>> LocalObjectStore::List(std::string_view prefix) 
     name_filter = prefix.substr(slash + 1);
   }
   std::vector<ObjectMeta> out;
-  RETURN_NOT_OK_CTX(ListFolder(folder, key_base, name_filter, &out),
+  RETURN_NOT_OK_CTX(ListFolder(folder, key_base, name_filter, start_after, &out),
                     "listing '" + std::string(prefix) + "' in " + Describe());
   std::sort(out.begin(), out.end(),
             [](const ObjectMeta& a, const ObjectMeta& b) { return a.key < b.key; });

@@ -71,6 +71,10 @@ class LocalObjectStore final : public ObjectStore {
   LocalObjectStore& operator=(const LocalObjectStore&) = delete;
 
   Result<std::vector<ObjectMeta>> List(std::string_view prefix) override;
+  // Reads the whole folder, but stats only the entries it lists (and folders that may hold such
+  // keys): names at or before `start_after` cost a readdir entry, not a system call.
+  Result<std::vector<ObjectMeta>> ListAfter(std::string_view prefix,
+                                            std::string_view start_after) override;
   Result<std::string> Read(std::string_view key) override;
   Result<std::string> ReadRange(std::string_view key, int64_t offset, int64_t length) override;
   Status Write(std::string_view key, std::string_view data) override;

@@ -23,11 +23,18 @@ Status NoObject(std::string_view key) {
 }  // namespace
 
 Result<std::vector<ObjectMeta>> MemoryObjectStore::List(std::string_view prefix) {
+  return ListAfter(prefix, "");
+}
+
+Result<std::vector<ObjectMeta>> MemoryObjectStore::ListAfter(std::string_view prefix,
+                                                             std::string_view start_after) {
   RETURN_NOT_OK(ValidatePrefix(prefix));
   std::vector<ObjectMeta> out;
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = objects_.lower_bound(prefix);
-       it != objects_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
+  // Keys equal to `start_after` are excluded, hence upper_bound when it bounds more than `prefix`.
+  auto it = !start_after.empty() && start_after >= prefix ? objects_.upper_bound(start_after)
+                                                         : objects_.lower_bound(prefix);
+  for (; it != objects_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
     out.push_back(ObjectMeta{it->first, static_cast<int64_t>(it->second.data.size()),
                              it->second.modification_time});
   }

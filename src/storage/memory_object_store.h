@@ -30,6 +30,9 @@ class MemoryObjectStore final : public ObjectStore {
   MemoryObjectStore& operator=(const MemoryObjectStore&) = delete;
 
   Result<std::vector<ObjectMeta>> List(std::string_view prefix) override;
+  // Seeks to the first key after `start_after`: costs only what it returns.
+  Result<std::vector<ObjectMeta>> ListAfter(std::string_view prefix,
+                                            std::string_view start_after) override;
   Result<std::string> Read(std::string_view key) override;
   Result<std::string> ReadRange(std::string_view key, int64_t offset, int64_t length) override;
   Status Write(std::string_view key, std::string_view data) override;

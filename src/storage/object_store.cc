@@ -1,8 +1,11 @@
 #include "storage/object_store.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "common/macros.h"
 
 namespace medallion::storage {
 namespace {
@@ -51,6 +54,18 @@ Status CheckKey(std::string_view key, std::string_view what, std::string_view wh
 }
 
 }  // namespace
+
+Result<std::vector<ObjectMeta>> ObjectStore::ListAfter(std::string_view prefix,
+                                                       std::string_view start_after) {
+  ASSIGN_OR_RETURN(std::vector<ObjectMeta> listed, List(prefix));
+  if (start_after.empty()) return listed;
+  // Sorted: the keys to keep are a suffix.
+  auto first = std::upper_bound(
+      listed.begin(), listed.end(), start_after,
+      [](std::string_view bound, const ObjectMeta& meta) { return bound < meta.key; });
+  listed.erase(listed.begin(), first);
+  return listed;
+}
 
 Status ValidateKey(std::string_view key) { return CheckKey(key, "key", key); }
 

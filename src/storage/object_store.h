@@ -49,6 +49,17 @@ class ObjectStore {
   // rejects the prefix.
   virtual Result<std::vector<ObjectMeta>> List(std::string_view prefix) = 0;
 
+  // As List(prefix), restricted to the keys that sort strictly after `start_after` (byte order),
+  // like S3's ListObjectsV2 StartAfter: the way to list a Delta log from a version on without
+  // listing what precedes it (PROTOCOL.md, "Last Checkpoint File": "_delta_log/<v>" lists every
+  // log file of version v and later, since those names extend it). "" bounds nothing. `start_after`
+  // need not be a key nor lie under `prefix`, and is not validated. InvalidArgument when
+  // `ValidatePrefix` rejects the prefix.
+  // The default lists everything and filters; a store overrides it to skip the cost of the keys it
+  // passes over (LocalObjectStore does not stat them, MemoryObjectStore seeks).
+  virtual Result<std::vector<ObjectMeta>> ListAfter(std::string_view prefix,
+                                                    std::string_view start_after);
+
   // The whole object. NotFound when absent.
   virtual Result<std::string> Read(std::string_view key) = 0;
 

@@ -123,6 +123,58 @@ TEST_P(ObjectStoreConformanceTest, ListPrefixNeedNotBeAWholeFolder) {
   EXPECT_EQ(ListKeys("t").size(), 8u);
 }
 
+Keys ListAfterKeys(ObjectStore& store, std::string_view prefix, std::string_view start_after) {
+  auto listed = store.ListAfter(prefix, start_after);
+  EXPECT_TRUE(listed.ok()) << "ListAfter('" << prefix << "', '" << start_after
+                           << "'): " << listed.status().ToString();
+  Keys keys;
+  if (listed.ok()) {
+    for (const ObjectMeta& meta : *listed) keys.push_back(meta.key);
+  }
+  return keys;
+}
+
+TEST_P(ObjectStoreConformanceTest, ListAfterListsTheKeysAfterTheBound) {
+  Keys log = {
+      "tbl/_delta_log/00000000000000000009.json",
+      "tbl/_delta_log/00000000000000000010.checkpoint.parquet",
+      "tbl/_delta_log/00000000000000000010.json",
+      "tbl/_delta_log/00000000000000000011.json",
+      "tbl/_delta_log/_last_checkpoint",
+      "tbl/_delta_log/_sidecars/a.parquet",
+      "tbl/part-00000.parquet",
+  };
+  WriteAll(log);
+  // A bare version lists that version's files and everything after it.
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/_delta_log/", "tbl/_delta_log/00000000000000000010"),
+            (Keys{"tbl/_delta_log/00000000000000000010.checkpoint.parquet",
+                  "tbl/_delta_log/00000000000000000010.json",
+                  "tbl/_delta_log/00000000000000000011.json", "tbl/_delta_log/_last_checkpoint",
+                  "tbl/_delta_log/_sidecars/a.parquet"}));
+  // Strictly after: a bound equal to a key excludes it.
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/_delta_log/0", "tbl/_delta_log/00000000000000000010.json"),
+            (Keys{"tbl/_delta_log/00000000000000000011.json"}));
+  // "" bounds nothing; a bound before the prefix bounds nothing; one after it leaves nothing.
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/_delta_log/", ""), ListKeys("tbl/_delta_log/"));
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/_delta_log/", "a"), ListKeys("tbl/_delta_log/"));
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/_delta_log/", "tbl/_delta_log0"), Keys{});
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/_delta_log/", "zzz"), Keys{});
+  // The bound reaches into subfolders: keys of a folder that sorts before it still count.
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/", "tbl/_delta_log/_sidecars/"),
+            (Keys{"tbl/_delta_log/_sidecars/a.parquet", "tbl/part-00000.parquet"}));
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/", "tbl/_delta_log."),
+            (Keys{log.begin(), log.end()}))
+      << "'.' < '/': every key under tbl/_delta_log/ sorts after tbl/_delta_log.";
+  EXPECT_EQ(ListAfterKeys(*store_, "", "tbl/_delta_log0"), (Keys{"tbl/part-00000.parquet"}));
+  EXPECT_EQ(ListAfterKeys(*store_, "tbl/_delta_log/", "tbl/_delta_log/_sidecars"),
+            (Keys{"tbl/_delta_log/_sidecars/a.parquet"}));
+}
+
+TEST_P(ObjectStoreConformanceTest, ListAfterRejectsBadPrefixes) {
+  EXPECT_TRUE(store_->ListAfter("../x", "").status().IsInvalidArgument());
+  EXPECT_TRUE(store_->ListAfter("a//b/", "a").status().IsInvalidArgument());
+}
+
 TEST_P(ObjectStoreConformanceTest, ListDoesNotListFolders) {
   WriteAll({"x/y/z/object"});
   auto listed = store_->List("x");

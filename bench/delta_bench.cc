@@ -730,8 +730,8 @@ void BM_ScanPaired(benchmark::State& state, const FlightsTable* (*fixture)(), Sc
   state.counters["files"] = static_cast<double>(t->files.size());
 }
 
-// What end to end adds to a query: SnapshotBuilder::Build + RegisterDeltaScan (whose DESCRIBE
-// binds read_parquet over the files), without the query.
+// What end to end adds to a query: SnapshotBuilder::Build + RegisterDeltaScan (one parquet_schema
+// query over the files' footers and the CREATE VIEW), without the query.
 void BM_LoadAndRegister(benchmark::State& state, const FlightsTable* (*fixture)()) {
   const FlightsTable* t = fixture();
   if (t == nullptr) {

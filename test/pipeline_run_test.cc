@@ -279,6 +279,24 @@ TEST_F(PipelineRunTest, DryRunBindsEverythingAndWritesNothing) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("broken.sql:1"), std::string::npos) << s.ToString();
   EXPECT_NE(s.message().find("no_such_column"), std::string::npos) << s.ToString();
+
+  // Expectations bind together; a failing one is named.
+  WriteFile(root_ / "transformations" / "broken.sql",
+            "CREATE MATERIALIZED VIEW broken (\n"
+            "  CONSTRAINT fine EXPECT (amount > 0),\n"
+            "  CONSTRAINT bad_column EXPECT (no_such_column > 0)\n"
+            ") AS SELECT * FROM silver_orders;\n");
+  ASSERT_OK_AND_ASSIGN(auto bad_expectation, Pipeline::Load(root_ / "spark-pipeline.yml"));
+  s = bad_expectation->DryRun();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("expectation 'bad_column'"), std::string::npos) << s.ToString();
+  // The failed dry-run leaves the pipeline's database as it was: a run completes every other flow.
+  ASSERT_OK_AND_ASSIGN(auto after, bad_expectation->Run(UpdateOptions{}));
+  for (const auto& f : after.flows) {
+    if (f.flow_name != "broken") {
+      EXPECT_EQ(f.state, FlowReport::State::kCompleted) << f.flow_name;
+    }
+  }
 }
 
 TEST_F(PipelineRunTest, GraphErrorsNameFileAndLine) {

@@ -61,45 +61,6 @@ constexpr std::string_view kDefaultTargetAlias = "__medallion_target";
 
 constexpr std::string_view kProbe = "__medallion_dml_probe";  // the table in a parsed condition
 
-// Registers `view_name` over the candidate files with the file column (kScanFileColumn) and
-// returns those holding rows that match `predicate` (as MatchFiles in engine/delta_writer.h, over
-// a data-skipping selection instead of every active file).
-Result<std::vector<FileMatch>> MatchCandidateFiles(Connection& conn, const delta::Snapshot& snapshot,
-                                                   storage::ObjectStore& store,
-                                                   const delta::FileSelection& candidates,
-                                                   std::string_view view_name,
-                                                   std::string_view predicate,
-                                                   std::string_view alias) {
-  std::vector<FileMatch> out;
-  if (candidates.files.empty()) return out;
-  RETURN_NOT_OK(RegisterDeltaSelectionScan(conn, snapshot.config(), snapshot.table_root(),
-                                           candidates, store, view_name,
-                                           {std::string(kScanFileColumn)}));
-  std::string from = QuoteIdentifier(view_name);
-  if (!alias.empty()) from += " AS " + QuoteIdentifier(alias);
-  ASSIGN_OR_RETURN(
-      auto counts,
-      conn.Query(fmt::format("SELECT {0}, count(*) FILTER (WHERE coalesce(({1}), false)), "
-                             "count(*) FROM {2} GROUP BY 1",
-                             QuoteIdentifier(kScanFileColumn), predicate.empty() ? "true" : predicate,
-                             from)));
-  std::map<std::string, std::pair<int64_t, int64_t>> matched;  // local path -> (matching, total)
-  for (size_t r = 0; r < counts.row_count(); ++r) {
-    if (counts.IsNull(0, r)) return Status::Internal("the scan did not name its files");
-    ASSIGN_OR_RETURN(std::string file, counts.GetString(0, r));
-    ASSIGN_OR_RETURN(int64_t m, counts.GetInt64(1, r));
-    ASSIGN_OR_RETURN(int64_t t, counts.GetInt64(2, r));
-    matched[file] = {m, t};
-  }
-  for (const delta::AddFile* add : candidates.files) {
-    ASSIGN_OR_RETURN(std::string local, DataFileLocalPath(snapshot, store, *add));
-    auto it = matched.find(local);
-    if (it == matched.end() || it->second.first == 0) continue;
-    out.push_back({add, local, it->second.first, it->second.second});
-  }
-  return out;
-}
-
 std::string Cond(const std::string& c) {
   return c.empty() ? "true" : "coalesce((" + c + "), false)";
 }
@@ -343,8 +304,8 @@ Result<std::vector<delta::ColumnPredicate>> Dml::SourceKeyRanges(
 Result<DmlResult> Dml::RunDelete(std::string_view predicate) {
   ASSIGN_OR_RETURN(ScanConditions conditions, ConditionsOf(predicate, options_.target_alias, ""));
   const delta::FileSelection candidates = Candidates(conditions.predicate);
-  ASSIGN_OR_RETURN(auto matches, MatchCandidateFiles(conn_, *snapshot_, store_, candidates, kView,
-                                                     predicate, options_.target_alias));
+  ASSIGN_OR_RETURN(auto matches, MatchFiles(conn_, *snapshot_, store_, candidates, kView,
+                                            predicate, options_.target_alias));
   if (matches.empty()) return result_;
   const TouchedFiles touched = Touch(matches);
   result_.num_deleted_rows = touched.matched_rows;
@@ -384,8 +345,8 @@ Result<DmlResult> Dml::RunUpdate(const std::vector<Assignment>& assignments,
   }
   ASSIGN_OR_RETURN(ScanConditions conditions, ConditionsOf(predicate, options_.target_alias, ""));
   const delta::FileSelection candidates = Candidates(conditions.predicate);
-  ASSIGN_OR_RETURN(auto matches, MatchCandidateFiles(conn_, *snapshot_, store_, candidates, kView,
-                                                     predicate, options_.target_alias));
+  ASSIGN_OR_RETURN(auto matches, MatchFiles(conn_, *snapshot_, store_, candidates, kView,
+                                            predicate, options_.target_alias));
   if (matches.empty()) return result_;
   const TouchedFiles touched = Touch(matches);
   result_.num_updated_rows = touched.matched_rows;

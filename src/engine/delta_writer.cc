@@ -669,8 +669,9 @@ Status Writer::PlanReplaceWhere() {
         "Written data does not conform to partial table overwrite condition or constraint '{}'",
         pred));
   }
+  ASSIGN_OR_RETURN(delta::FileSelection all, delta::SelectFiles(*snapshot_, {}));
   ASSIGN_OR_RETURN(std::vector<FileMatch> matches,
-                   MatchFiles(conn_, *snapshot_, store_, kTableView, pred));
+                   MatchFiles(conn_, *snapshot_, store_, all, kTableView, pred));
   std::vector<std::string> partial;
   int64_t now = NowMs();
   for (const FileMatch& m : matches) {
@@ -1128,15 +1129,17 @@ delta::RemoveFile RemoveFileFor(const delta::AddFile& add, int64_t deletion_time
 }
 
 Result<std::vector<FileMatch>> MatchFiles(Connection& conn, const delta::Snapshot& snapshot,
-                                          storage::ObjectStore& store, std::string_view view_name,
-                                          std::string_view predicate, std::string_view alias) {
+                                          storage::ObjectStore& store,
+                                          const delta::FileSelection& candidates,
+                                          std::string_view view_name, std::string_view predicate,
+                                          std::string_view alias) {
   std::vector<FileMatch> out;
-  if (snapshot.files().empty()) return out;
-  // The file column comes through RegisterDeltaFileScan's pass-through of physical columns: the
-  // scan reads the files with read_parquet(filename = '__medallion_file').
-  RETURN_NOT_OK(RegisterDeltaFileScan(conn, snapshot.config(), snapshot.table_root(),
-                                      snapshot.files(), store, view_name,
-                                      {std::string(kScanFileColumn)}));
+  if (candidates.files.empty()) return out;
+  // The file column comes through the scan's pass-through of physical columns: it reads the files
+  // with read_parquet(filename = '__medallion_file').
+  RETURN_NOT_OK(RegisterDeltaSelectionScan(conn, snapshot.config(), snapshot.table_root(),
+                                           candidates, store, view_name,
+                                           {std::string(kScanFileColumn)}));
   std::string from = QuoteIdentifier(view_name);
   if (!alias.empty()) from += " AS " + QuoteIdentifier(alias);
   ASSIGN_OR_RETURN(
@@ -1153,11 +1156,11 @@ Result<std::vector<FileMatch>> MatchFiles(Connection& conn, const delta::Snapsho
     ASSIGN_OR_RETURN(int64_t t, counts.GetInt64(2, r));
     matched[file] = {m, t};
   }
-  for (const delta::AddFile& add : snapshot.files()) {
-    ASSIGN_OR_RETURN(std::string local, LocalFilePath(snapshot, store, add));
+  for (const delta::AddFile* add : candidates.files) {
+    ASSIGN_OR_RETURN(std::string local, LocalFilePath(snapshot, store, *add));
     auto it = matched.find(local);
     if (it == matched.end() || it->second.first == 0) continue;
-    out.push_back({&add, local, it->second.first, it->second.second});
+    out.push_back({add, local, it->second.first, it->second.second});
   }
   return out;
 }

@@ -88,6 +88,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "delta/data_skipping.h"
 #include "delta/parquet_handler.h"
 #include "delta/parquet_writer.h"
 #include "delta/schema.h"
@@ -216,13 +217,16 @@ struct FileMatch {
   int64_t total_rows = 0;
 };
 
-// Registers `view_name` over all of the snapshot's active files with the file column
-// (kScanFileColumn, engine/delta_scan.h) and returns the files with rows matching `predicate` (SQL
-// over the table's columns, the view aliased `alias` when not empty; empty: every row), with
-// counts; a NULL predicate value does not match. The view stays registered for the caller.
+// Registers `view_name` over the `candidates` among the snapshot's active files (a data-skipping
+// selection, delta/data_skipping.h; all files for delta::SelectFiles with an empty predicate)
+// with the file column (kScanFileColumn, engine/delta_scan.h) and returns the candidates with rows
+// matching `predicate` (SQL over the table's columns, the view aliased `alias` when not empty;
+// empty: every row), with counts; a NULL predicate value does not match. The view stays
+// registered for the caller.
 Result<std::vector<FileMatch>> MatchFiles(Connection& conn, const delta::Snapshot& snapshot,
-                                          storage::ObjectStore& store, std::string_view view_name,
-                                          std::string_view predicate,
+                                          storage::ObjectStore& store,
+                                          const delta::FileSelection& candidates,
+                                          std::string_view view_name, std::string_view predicate,
                                           std::string_view alias = "");
 
 }  // namespace medallion::engine

@@ -258,6 +258,55 @@ TEST_F(DeltaWriteTest, StatisticsHonorNumIndexedColumns) {
   ExpectValid();
 }
 
+// DuckDB reports no bounds for very long strings and no null count for arrays and maps: those
+// leaves are computed from the written files instead, and the stats stay exact.
+TEST_F(DeltaWriteTest, StatisticsDuckDbDoesNotReportAreComputed) {
+  const std::string query =
+      "SELECT * FROM (VALUES (1, repeat('é', 50000) || 'z', [1, 2], MAP {'k': 1}, "
+      "{'l': [3]}), (2, 'b', NULL, NULL, NULL), (3, NULL, [], MAP {}, {'l': NULL})) "
+      "AS v(id, s, arr, m, st)";
+  ASSERT_OK_AND_ASSIGN(WriteResult w, Write(query));
+  EXPECT_EQ(w.null_counts.at("id"), 0);
+  EXPECT_EQ(w.null_counts.at("s"), 1);
+  EXPECT_FALSE(w.null_counts.contains("arr"));  // nested: not counted by DuckDB
+  auto s = Snapshot();
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->files().size(), 1u);
+  auto stats = nlohmann::ordered_json::parse(*s->files()[0].stats);
+  EXPECT_EQ(stats["minValues"]["s"], "b");
+  std::string max_prefix;
+  for (int i = 0; i < 32; ++i) max_prefix += "é";
+  EXPECT_EQ(stats["maxValues"]["s"], max_prefix + "\xF4\x8F\xBF\xBF");  // + U+10FFFF
+  EXPECT_EQ(stats["nullCount"]["arr"], 1);
+  EXPECT_EQ(stats["nullCount"]["m"], 1);
+  EXPECT_EQ(stats["nullCount"]["st"]["l"], 2);
+  ExpectValid();
+}
+
+// Unpartitioned writes go straight from the query into files of about target_file_rows rows,
+// in whole row groups.
+TEST_F(DeltaWriteTest, DirectWriteCutsFilesByRowGroups) {
+  WriteOptions o;
+  o.target_file_rows = 122'880;
+  const std::string query = "SELECT i, 'v' || i AS s FROM range(400000) t(i)";
+  ASSERT_OK_AND_ASSIGN(WriteResult w, Write(query, o));
+  EXPECT_EQ(w.num_rows, 400'000);
+  EXPECT_EQ(w.num_inserted_rows, 400'000);
+  EXPECT_GE(w.num_files, 3);
+  auto s = Snapshot();
+  ASSERT_NE(s, nullptr);
+  int64_t total = 0;
+  for (const auto& add : s->files()) {
+    int64_t n = nlohmann::json::parse(*add.stats)["numRecords"].get<int64_t>();
+    EXPECT_LT(n, 2 * 122'880);
+    total += n;
+  }
+  EXPECT_EQ(total, 400'000);
+  EXPECT_EQ(Rows("SELECT count(*), count(DISTINCT i), sum(i) FROM " + Ref()),
+            std::vector<std::string>{"400000|400000|79999800000"});
+  ExpectValid();
+}
+
 TEST_F(DeltaWriteTest, SplitsFilesAtTargetRows) {
   WriteOptions o;
   o.target_file_rows = 10;
@@ -337,15 +386,29 @@ TEST_F(DeltaWriteTest, NotNullColumnsAreChecked) {
     m.id = delta::GenerateUuid();
     m.schema_string =
         R"({"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},)"
-        R"({"name":"v","type":"string","nullable":true,"metadata":{}}]})";
+        R"({"name":"v","type":"string","nullable":true,"metadata":{}},)"
+        R"({"name":"st","type":{"type":"struct","fields":[)"
+        R"({"name":"a","type":"long","nullable":true,"metadata":{}}]},"nullable":false,)"
+        R"("metadata":{}}]})";
     txn->UpdateMetadata(m);
     ASSERT_OK(txn->Commit(*parquet_));
   }
-  auto bad = Write("SELECT NULL::BIGINT AS id, 'x' AS v");
+  auto data_files = [&] {
+    int n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(Path())) {
+      n += e.path().extension() == ".parquet";
+    }
+    return n;
+  };
+  auto bad = Write("SELECT NULL::BIGINT AS id, 'x' AS v, {'a': 1} AS st");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("NOT NULL constraint violated for column: id"));
-  ASSERT_OK(Write("SELECT 1::BIGINT AS id, NULL AS v"));
-  EXPECT_EQ(Rows("SELECT * FROM " + Ref()), std::vector<std::string>{"1|NULL"});
+  // A nested column: DuckDB does not count its NULLs, the files are read.
+  bad = Write("SELECT 1::BIGINT AS id, 'x' AS v, NULL::STRUCT(a BIGINT) AS st");
+  EXPECT_THAT(bad.status().message(), HasSubstr("NOT NULL constraint violated for column: st"));
+  EXPECT_EQ(data_files(), 0);  // the refused writes left no files behind
+  ASSERT_OK(Write("SELECT 1::BIGINT AS id, NULL AS v, {'a': NULL} AS st"));
+  EXPECT_EQ(Rows("SELECT id, v FROM " + Ref()), std::vector<std::string>{"1|NULL"});
   ExpectValid();
 }
 

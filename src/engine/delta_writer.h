@@ -3,20 +3,23 @@
 // Serialization", "Schema Serialization Format", "Requirements for Writers").
 //
 // One call is one commit, as a Spark DataFrame write or a SQL INSERT / CTAS is:
-//   1. the query is run once into a TEMP table (so a query that reads the table it overwrites sees
-//      the version before the write, and the data is evaluated once), unless the caller says its
-//      rows are already in a table (WriteOptions::row_id_column);
-//   2. the table schema is derived from the query's column types (new table, or merge_schema), or
+//   1. the table schema is derived from the query's column types (new table, or merge_schema), or
 //      the query is checked against the table's schema (schema enforcement, below) and cast to it;
-//   3. data files are written with DuckDB's `COPY ... (FORMAT parquet, COMPRESSION snappy)`, at
-//      most `target_file_rows` rows each (one COPY per file, or one COPY PARTITION_BY a file id
-//      for a partitioned table), named as Spark names them
-//      (`part-00000-<uuid>.c000.snappy.parquet`); a partitioned table gets one folder per partition
-//      value (`col=value/`, the value escaped as Hive/Spark escape it, NULL and "" as
-//      `__HIVE_DEFAULT_PARTITION__`) and the partition columns are left out of the files;
-//   4. statistics (numRecords, minValues, maxValues, nullCount) are computed for all written files
-//      in one aggregate query over them (see "Statistics" below);
-//   5. a Transaction (delta/transaction.h) commits adds (and removes, for overwrite) with
+//   2. data files are written with DuckDB's `COPY ... (FORMAT parquet, COMPRESSION snappy,
+//      RETURN_STATS true)`, named as Spark names them (`part-00000-<uuid>.c000.snappy.parquet`).
+//      An unpartitioned table without replace_where is written straight from the query, in one
+//      COPY that starts a new file every target_file_rows / 122,880 row groups (files of about
+//      target_file_rows rows): the query is evaluated once and its rows are not copied first.
+//      Otherwise (a partitioned table, replace_where, or target_file_rows under one row group) the
+//      rows are first evaluated once into a TEMP table (or taken from the caller's table, see
+//      WriteOptions::row_id_column) and cut exactly into files of at most target_file_rows rows;
+//      a partitioned table gets one folder per partition value (`col=value/`, the value escaped
+//      as Hive/Spark escape it, NULL and "" as `__HIVE_DEFAULT_PARTITION__`) and the partition
+//      columns are left out of the files. A query that reads the table it overwrites sees the
+//      version before the write either way (the old files stay until VACUUM);
+//   3. statistics (numRecords, minValues, maxValues, nullCount) come from what DuckDB reports for
+//      each file it wrote (engine/file_statistics.h);
+//   4. a Transaction (delta/transaction.h) commits adds (and removes, for overwrite) with
 //      commitInfo operation "WRITE" (or `WriteOptions::operation`) and Spark's operationParameters
 //      (mode, partitionBy as JSON text, predicate) and operationMetrics (numFiles, numOutputRows,
 //      numOutputBytes, and for overwrites numRemovedFiles, numRemovedBytes, numDeletedRows,
@@ -55,16 +58,8 @@
 // them (copy-on-write: the kept rows are written again into new files of the same commit). A
 // predicate on partition columns thus replaces whole partitions.
 //
-// Statistics (PROTOCOL.md, "Per-file Statistics"), as Spark writes them: for the first
-// delta.dataSkippingNumIndexedCols (default 32; -1 all) leaf columns of the data schema (partition
-// columns excluded; struct fields count one by one, nested objects in the JSON; an array or map
-// counts as one leaf) the nullCount; and minValues/maxValues for numbers, decimals, strings, dates
-// and timestamps (not booleans, binary, arrays, maps). Strings are cut to 32 characters: the min is
-// the prefix; the max is the prefix followed by U+10FFFF (so it stays >= every value), or the value
-// itself when short enough. Timestamps are truncated to milliseconds and written as
-// "2021-01-01T00:00:00.000Z" (timestamp, UTC) or "2021-01-01T00:00:00.000" (timestamp_ntz); dates
-// as "2021-01-01"; NaN and infinities are left out. A column whose values are all NULL has no
-// min/max.
+// Statistics: as Spark writes them, for the first delta.dataSkippingNumIndexedCols leaf columns
+// (engine/file_statistics.h says which and how).
 //
 // Errors (messages start with the table): AlreadyExists for kErrorIfExists on an existing table;
 // InvalidArgument as above and for bad options (an unknown or nested partition column, every column
@@ -123,7 +118,8 @@ struct WriteOptions {
   // An idempotent write (PROTOCOL.md, "Transaction Identifiers"): (appId, version). When the table
   // already records a version >= this for appId, nothing is written (committed = false).
   std::optional<std::pair<std::string, int64_t>> txn;
-  // Rows per data file at most (> 0). A partition's rows are split into files of this size.
+  // Rows per data file (> 0): at most this many when the rows are cut exactly, about this many
+  // in whole row groups when they go straight from the query (see the header comment).
   int64_t target_file_rows = 1'000'000;
   // commitInfo.operation; empty for "WRITE". Session sets "CREATE TABLE AS SELECT" and
   // "CREATE OR REPLACE TABLE AS SELECT".
@@ -133,10 +129,10 @@ struct WriteOptions {
   delta::ParquetWriter* checkpoint_writer = nullptr;
   // For a query that only reads TEMP tables the caller owns (unchanged during the call; no
   // volatile functions such as now() or random()): the name of a query column that numbers its
-  // rows (distinct, non-negative, e.g. a table's rowid). The writer then writes straight from the
-  // query instead of copying its rows into a TEMP table first, evaluating it a few times (checks,
-  // counts, once per file), and cuts files by this number. The column is not written. Ignored
-  // with replace_where. Empty: the query is evaluated once into a TEMP table.
+  // rows (distinct, non-negative, e.g. a table's rowid). Where the rows would be copied into a
+  // TEMP table first (header comment, step 2), the writer instead reads them from the query a
+  // few times (checks, once per file) and cuts files by this number. The column is not written.
+  // Ignored with replace_where.
   std::string row_id_column;
 };
 
@@ -151,6 +147,9 @@ struct WriteResult {
   int64_t num_deleted_rows = 0;  // overwrite with replace_where: rows removed (-1: unknown)
   int64_t num_copied_rows = 0;   // replace_where: rows rewritten from partially matching files
   bool checkpoint_written = false;
+  // NULLs in the added files per top-level column of a primitive type (partition columns and
+  // nested columns are not counted), from the files' statistics.
+  std::map<std::string, int64_t> null_counts;
 };
 
 // Writes the rows of `select_sql` (one SELECT/VALUES/WITH query; DuckDB SQL) into the Delta table

@@ -15,6 +15,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kNotSupported: return "NotSupported";
     case StatusCode::kConflict: return "Conflict";
     case StatusCode::kCancelled: return "Cancelled";
+    case StatusCode::kAborted: return "Aborted";
     case StatusCode::kInternal: return "Internal";
   }
   return "Unknown";

@@ -31,6 +31,8 @@ enum class StatusCode : int {
   kConflict = 7,         // a concurrent writer won (Delta optimistic concurrency)
   kCancelled = 8,        // the operation was interrupted on request
   kInternal = 9,         // a bug: an invariant of medallion itself does not hold
+  kAborted = 10,         // stopped before committing because a check of its own input failed;
+                         // nothing was changed and the caller may retry another way
 };
 
 // "OK", "InvalidArgument", ... as used in messages.
@@ -52,6 +54,7 @@ class [[nodiscard]] Status {
   static Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
   static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
   // An IOError carrying strerror(errno_value) after `what` ("open /x/y: No such file or directory").
   static Status FromErrno(int errno_value, std::string_view what);
 

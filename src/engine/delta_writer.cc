@@ -550,15 +550,19 @@ Result<std::vector<delta::AddFile>> Writer::WriteFiles() {
                                 {fields_, partition_columns_, configuration_,
                                  options_.target_file_rows},
                                 /*change_data=*/false));
-  if (direct_) {
-    Status not_null = CheckWrittenNotNull(written);
-    if (!not_null.ok()) {
-      for (const auto& path : written.local_paths) std::filesystem::remove(path);
-      return not_null;
-    }
+  result_.num_inserted_rows = written.num_rows - result_.num_copied_rows;
+  Status valid = direct_ ? CheckWrittenNotNull(written) : Status::OK();
+  if (valid.ok() && options_.expected_rows &&
+      *options_.expected_rows != result_.num_inserted_rows) {
+    valid = Status::Aborted(fmt::format(
+        "the query gave {} rows where {} were expected (its rows differ between evaluations)",
+        result_.num_inserted_rows, *options_.expected_rows));
+  }
+  if (!valid.ok()) {
+    for (const auto& path : written.local_paths) std::filesystem::remove(path);
+    return valid;
   }
   for (const auto& add : written.adds) result_.num_bytes += add.size;
-  result_.num_inserted_rows = written.num_rows - result_.num_copied_rows;
   result_.null_counts = std::move(written.null_counts);
   return std::move(written.adds);
 }

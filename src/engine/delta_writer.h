@@ -134,6 +134,10 @@ struct WriteOptions {
   // few times (checks, once per file) and cuts files by this number. The column is not written.
   // Ignored with replace_where.
   std::string row_id_column;
+  // The number of rows the query is known to give (a caller that counted them in an earlier
+  // evaluation). Another number fails the write with Aborted before its commit, and the files
+  // written are removed.
+  std::optional<int64_t> expected_rows;
 };
 
 struct WriteResult {

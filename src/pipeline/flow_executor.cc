@@ -390,15 +390,22 @@ class FlowRun {
 
   // --- Execution ------------------------------------------------------------------------------
 
-  // Runs the flow's query into a TEMP table with one boolean column per
-  // expectation, then applies the expectations and writes. `txn` makes the writes idempotent.
+  struct QueryShape {
+    bool has_rescued = false;    // a _rescued_data column
+    bool rowid_visible = true;   // no column named rowid (a TEMP table's row ids can be used)
+  };
+
+  static std::string FailedColumn(size_t expectation) {
+    return fmt::format("__medallion_failed_{}", expectation);
+  }
+
+  // Runs the flow's query and writes its rows, applying the expectations (header comment, steps
+  // 4 and 5). `txn` makes the writes idempotent.
   Result<FlowMetrics> ExecuteAndWrite(const std::optional<std::pair<std::string, int64_t>>& txn,
                                       bool overwrite) {
-    FlowMetrics m;
     const auto& expectations = target_.definition.expectations;
     // The query, projected onto declared columns (when the dataset declares any).
     std::string query = flow_.sql;
-    bool drop_metadata = false;
     if (!target_.definition.columns.empty()) {
       std::string select;
       for (const auto& c : target_.definition.columns) {
@@ -410,15 +417,13 @@ class FlowRun {
     }
     // Columns of the query (to detect the _metadata struct and _rescued_data); binds, reads nothing.
     ASSIGN_OR_RETURN(auto described, conn_.Query(fmt::format("DESCRIBE {}", query)));
-    std::vector<std::string> columns;
+    QueryShape shape;
+    bool drop_metadata = false;
     for (size_t r = 0; r < described.row_count(); ++r) {
       ASSIGN_OR_RETURN(std::string name, described.GetString(0, r));
-      columns.push_back(name);
-    }
-    bool has_rescued = false;
-    for (const auto& c : columns) {
-      if (c == "_rescued_data") has_rescued = true;
-      if (c == ingest::kMetadataColumn && flow_.reads_metadata && !flow_.selects_metadata) {
+      if (name == "_rescued_data") shape.has_rescued = true;
+      if (EqualsIgnoreCase(name, "rowid")) shape.rowid_visible = false;
+      if (name == ingest::kMetadataColumn && flow_.reads_metadata && !flow_.selects_metadata) {
         drop_metadata = true;  // `_metadata` came from `*`; Databricks hides it from `*`
       }
     }
@@ -432,45 +437,65 @@ class FlowRun {
     if (expectations.empty() && !declares_not_null) {
       // Nothing to check: the rows go from the query straight into the files, and the counts
       // come from the files' statistics.
+      FlowMetrics m;
       ASSIGN_OR_RETURN(auto written,
                        Write(fmt::format("SELECT {} FROM ({}) AS __q", data_columns, query),
                              target_.table_folder, txn, overwrite));
       m.num_input_rows = m.num_output_rows = written.num_inserted_rows;
       if (auto it = written.null_counts.find("_rescued_data");
-          has_rescued && it != written.null_counts.end()) {
+          shape.has_rescued && it != written.null_counts.end()) {
         m.num_rescued_rows = written.num_inserted_rows - it->second;
       }
       m.table_version = written.version;
       return m;
     }
 
-    // Expectation outcomes: one boolean per expectation (true = failed).
+    // The query's rows with one boolean per expectation (true = failed).
     std::string failed_exprs;
-    std::vector<std::string> failed_columns;
     for (size_t i = 0; i < expectations.size(); ++i) {
       ASSIGN_OR_RETURN(std::string condition,
                        engine::TranslateSparkSql(expectations[i].condition));
-      std::string column = fmt::format("__medallion_failed_{}", i);
-      failed_columns.push_back(column);
       failed_exprs += fmt::format(", (({}) IS NOT DISTINCT FROM false) AS {}", condition,
-                                  QuoteIdentifier(column));
+                                  QuoteIdentifier(FailedColumn(i)));
     }
-    const std::string checked = "__medallion_checked";
-    {
-      auto created = conn_.Execute(fmt::format(
-          "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}{} FROM {}", QuoteIdentifier(checked),
-          data_columns, failed_exprs, "(" + query + ") AS __q"));
-      if (!created.ok()) {
-        return created.WithContext(fmt::format("expectations of '{}'", target_.definition.name));
-      }
+    std::string checked =
+        fmt::format("(SELECT {}{} FROM ({}) AS __q)", data_columns, failed_exprs, query);
+    // The query is evaluated once for the counts and once for each write (the counts read only
+    // the columns the expectations use), in one DuckDB transaction, so that now() is one time.
+    // Rows that differ between evaluations (an expectation on random() or uuid()) show as a
+    // write of another number of rows than counted, refused before its commit (Aborted): the
+    // batch is then run from one evaluation kept in a TEMP table.
+    RETURN_NOT_OK(conn_.Execute("BEGIN TRANSACTION"));
+    auto m = WriteChecked(checked, shape, txn, overwrite, /*check_counts=*/true);
+    if (m.ok()) {
+      RETURN_NOT_OK(conn_.Execute("COMMIT"));
+      return m;
     }
+    (void)conn_.Execute("ROLLBACK");
+    if (m.status().code() != StatusCode::kAborted) return m;
+    const std::string table = "__medallion_checked";
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {}",
+                                            QuoteIdentifier(table), checked))
+                      .WithContext(fmt::format("expectations of '{}'", target_.definition.name)));
+    m = WriteChecked(QuoteIdentifier(table), shape, txn, overwrite, /*check_counts=*/false);
+    RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(table))));
+    return m;
+  }
 
-    // Counts in one pass.
+  // Counts the outcomes of the expectations over `checked` (a relation of the query's rows with
+  // the FailedColumn booleans), fails for FAIL UPDATE and NOT NULL violations, and writes the
+  // quarantined and then the kept rows. `check_counts`: each write must give the rows counted
+  // (Aborted before its commit otherwise; see ExecuteAndWrite).
+  Result<FlowMetrics> WriteChecked(const std::string& checked, const QueryShape& shape,
+                                   const std::optional<std::pair<std::string, int64_t>>& txn,
+                                   bool overwrite, bool check_counts) {
+    FlowMetrics m;
+    const auto& expectations = target_.definition.expectations;
     auto any_of = [&](Expectation::Action action) {
       std::string expr;
       for (size_t i = 0; i < expectations.size(); ++i) {
         if (expectations[i].action != action) continue;
-        expr += (expr.empty() ? "" : " OR ") + QuoteIdentifier(failed_columns[i]);
+        expr += (expr.empty() ? "" : " OR ") + QuoteIdentifier(FailedColumn(i));
       }
       return expr.empty() ? std::string("false") : expr;
     };
@@ -479,32 +504,44 @@ class FlowRun {
                                       quarantined);
     std::string kept = fmt::format("NOT ({}) AND NOT ({})", any_of(Expectation::Action::kDrop),
                                    quarantined);
+    // Counts in one pass, NULLs of NOT NULL columns included.
     std::string counts = fmt::format("SELECT count(*), count_if({}), count_if({}), {}", dropped,
                                      quarantined,
-                                     has_rescued ? "count_if(_rescued_data IS NOT NULL)" : "0");
-    for (const auto& c : failed_columns) counts += fmt::format(", count_if({})", QuoteIdentifier(c));
-    counts += " FROM " + QuoteIdentifier(checked);
-    ASSIGN_OR_RETURN(auto count_result, conn_.Query(counts));
-    ASSIGN_OR_RETURN(m.num_input_rows, count_result.GetInt64(0, 0));
-    ASSIGN_OR_RETURN(m.num_dropped_rows, count_result.GetInt64(1, 0));
-    ASSIGN_OR_RETURN(m.num_quarantined_rows, count_result.GetInt64(2, 0));
-    ASSIGN_OR_RETURN(m.num_rescued_rows, count_result.GetInt64(3, 0));
+                                     shape.has_rescued ? "count_if(_rescued_data IS NOT NULL)" : "0");
     for (size_t i = 0; i < expectations.size(); ++i) {
-      ASSIGN_OR_RETURN(int64_t failed, count_result.GetInt64(4 + i, 0));
+      counts += fmt::format(", count_if({})", QuoteIdentifier(FailedColumn(i)));
+    }
+    std::vector<std::string> not_null;
+    for (const auto& c : target_.definition.columns) {
+      if (!c.not_null) continue;
+      not_null.push_back(c.name);
+      counts += fmt::format(", count_if({} IS NULL)", QuoteIdentifier(c.name));
+    }
+    auto count_result = conn_.Query(counts + " FROM " + checked);
+    if (!count_result.ok()) {
+      return count_result.status().WithContext(
+          fmt::format("expectations of '{}'", target_.definition.name));
+    }
+    ASSIGN_OR_RETURN(m.num_input_rows, count_result->GetInt64(0, 0));
+    ASSIGN_OR_RETURN(m.num_dropped_rows, count_result->GetInt64(1, 0));
+    ASSIGN_OR_RETURN(m.num_quarantined_rows, count_result->GetInt64(2, 0));
+    ASSIGN_OR_RETURN(m.num_rescued_rows, count_result->GetInt64(3, 0));
+    for (size_t i = 0; i < expectations.size(); ++i) {
+      ASSIGN_OR_RETURN(int64_t failed, count_result->GetInt64(4 + i, 0));
       m.expectations.push_back({expectations[i].name, target_.definition.name,
                                 m.num_input_rows - failed, failed});
     }
     // FAIL UPDATE: stop before writing anything, naming the expectation and one failing row.
     for (size_t i = 0; i < expectations.size(); ++i) {
-      if (expectations[i].action != Expectation::Action::kFail || m.expectations[i].failed_records == 0) {
+      if (expectations[i].action != Expectation::Action::kFail ||
+          m.expectations[i].failed_records == 0) {
         continue;
       }
       ASSIGN_OR_RETURN(auto sample, conn_.Query(fmt::format(
                                         "SELECT to_json(t)::VARCHAR FROM (SELECT {} FROM {} WHERE "
                                         "{} LIMIT 1) AS t",
                                         "COLUMNS(c -> NOT starts_with(c, '__medallion_failed_'))",
-                                        QuoteIdentifier(checked),
-                                        QuoteIdentifier(failed_columns[i]))));
+                                        checked, QuoteIdentifier(FailedColumn(i)))));
       std::string row = sample.row_count() > 0 ? sample.GetText(0, 0) : "";
       return Status::InvalidArgument(fmt::format(
           "expectation '{}' on '{}' failed ({} of {} rows violate `{}`, ON VIOLATION FAIL "
@@ -512,23 +549,21 @@ class FlowRun {
           expectations[i].name, target_.definition.name, m.expectations[i].failed_records,
           m.num_input_rows, expectations[i].condition, row));
     }
-    // NOT NULL columns.
-    for (const auto& c : target_.definition.columns) {
-      if (!c.not_null) continue;
-      ASSIGN_OR_RETURN(auto nulls, conn_.Query(fmt::format("SELECT count_if({} IS NULL) FROM {}",
-                                                           QuoteIdentifier(c.name),
-                                                           QuoteIdentifier(checked))));
-      ASSIGN_OR_RETURN(int64_t n, nulls.GetInt64(0, 0));
+    for (size_t i = 0; i < not_null.size(); ++i) {
+      ASSIGN_OR_RETURN(int64_t n, count_result->GetInt64(4 + expectations.size() + i, 0));
       if (n > 0) {
         return Status::InvalidArgument(fmt::format(
             "NOT NULL constraint violated for column: {} ({} rows of '{}'): nothing was written",
-            c.name, n, target_.definition.name));
+            not_null[i], n, target_.definition.name));
       }
     }
 
-    std::string exclude_failed = failed_columns.empty()
-                                     ? std::string("*")
-                                     : std::string("COLUMNS(c -> NOT starts_with(c, '__medallion_failed_'))");
+    const std::string exclude_failed =
+        expectations.empty() ? std::string("*")
+                             : std::string("COLUMNS(c -> NOT starts_with(c, '__medallion_failed_'))");
+    auto expect = [&](int64_t rows) {
+      return check_counts ? std::optional<int64_t>(rows) : std::nullopt;
+    };
     // Quarantine first (see the header: a retry skips what was committed).
     bool has_quarantine = std::any_of(expectations.begin(), expectations.end(), [](const auto& e) {
       return e.action == Expectation::Action::kQuarantine;
@@ -537,35 +572,32 @@ class FlowRun {
       std::string names = "list_filter([";
       for (size_t i = 0; i < expectations.size(); ++i) {
         names += fmt::format("{}CASE WHEN {} THEN {} END", i == 0 ? "" : ", ",
-                             QuoteIdentifier(failed_columns[i]), QuoteString(expectations[i].name));
+                             QuoteIdentifier(FailedColumn(i)), QuoteString(expectations[i].name));
       }
       names += "], x -> x IS NOT NULL)";
       // Evaluated once by the writer (now() must be one time for the batch).
       std::string sql = fmt::format(
           "SELECT {}, {} AS {}, now() AS _quarantined_at FROM {} WHERE {}", exclude_failed, names,
-          QuoteIdentifier(kFailedExpectationsColumn), QuoteIdentifier(checked), quarantined);
+          QuoteIdentifier(kFailedExpectationsColumn), checked, quarantined);
       RETURN_NOT_OK(Write(sql, target_.table_folder + std::string(kQuarantineSuffix), txn,
-                          overwrite)
+                          overwrite, /*hidden=*/false, {}, expect(m.num_quarantined_rows))
                         .status());
     }
-    // The kept rows are written straight from the checked table (no further copy), unless a
-    // column of the query is named rowid and hides the table's row ids.
-    bool rowid_visible = std::none_of(columns.begin(), columns.end(), [](const std::string& c) {
-      return EqualsIgnoreCase(c, "rowid");
-    });
-    std::string sql = fmt::format("SELECT {} FROM {} WHERE {}", exclude_failed,
-                                  QuoteIdentifier(checked), kept);
+    // The kept rows. From a TEMP table (no count check), the writer may read them by row id
+    // instead of copying them, unless a column of the query named rowid hides the row ids.
+    std::string sql = fmt::format("SELECT {} FROM {} WHERE {}", exclude_failed, checked, kept);
     std::string_view row_id_column;
-    if (rowid_visible) {
+    if (!check_counts && shape.rowid_visible) {
       sql = fmt::format("SELECT {}, rowid AS {} FROM {} WHERE {}", exclude_failed,
-                        QuoteIdentifier(kRowIdColumn), QuoteIdentifier(checked), kept);
+                        QuoteIdentifier(kRowIdColumn), checked, kept);
       row_id_column = kRowIdColumn;
     }
-    ASSIGN_OR_RETURN(auto written, Write(sql, target_.table_folder, txn, overwrite,
-                                         /*hidden=*/false, row_id_column));
+    ASSIGN_OR_RETURN(
+        auto written,
+        Write(sql, target_.table_folder, txn, overwrite, /*hidden=*/false, row_id_column,
+              expect(m.num_input_rows - m.num_dropped_rows - m.num_quarantined_rows)));
     m.num_output_rows = written.num_inserted_rows;
     m.table_version = written.version;
-    RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(checked))));
     return m;
   }
 
@@ -749,15 +781,17 @@ class FlowRun {
 
   // Appends (or, for a new or empty table and for overwrite, replaces with schema) the rows.
   // `hidden`: a table of medallion's own (AUTO CDC state), without the target's partitioning and
-  // properties.
+  // properties. `row_id_column`, `expected_rows`: engine::WriteOptions'.
   Result<engine::WriteResult> Write(const std::string& sql, const std::string& folder,
                                     const std::optional<std::pair<std::string, int64_t>>& txn,
                                     bool overwrite, bool hidden = false,
-                                    std::string_view row_id_column = {}) {
+                                    std::string_view row_id_column = {},
+                                    std::optional<int64_t> expected_rows = std::nullopt) {
     ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, folder));
     engine::WriteOptions options;
     options.checkpoint_writer = ctx_.checkpoint_writer;
     options.row_id_column = std::string(row_id_column);
+    options.expected_rows = expected_rows;
     options.txn = txn;
     if (!hidden) {
       options.partition_by = target_.definition.partition_by;

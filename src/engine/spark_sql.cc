@@ -1462,11 +1462,15 @@ class Translator {
     RETURN_NOT_OK(ArgCount(c, 2, 2));
     ASSIGN_OR_RETURN(std::string pattern, PatternArg(c, 1));
     ASSIGN_OR_RETURN(DuckPattern p, ConvertJavaPattern(c.name, pattern, false, c.line));
-    // TIMESTAMP, not TIMESTAMPTZ: a DATE or TIMESTAMP argument then needs no time zone
-    // conversion per row (10x faster); a TIMESTAMPTZ one is converted to the session time zone
-    // by the cast, as Spark formats in the session time zone.
-    return fmt::format("strftime(TRY_CAST({} AS TIMESTAMP), {})", c.args[0].sql,
-                       QuoteString(p.format));
+    // A DATE is formatted as it is (strftime prints its time as 00:00:00); anything else as a
+    // TIMESTAMP, not TIMESTAMPTZ: a TIMESTAMP argument then needs no conversion per row, a
+    // TIMESTAMPTZ one is converted to the session time zone by the cast, as Spark formats in the
+    // session time zone, and a string is parsed. typeof() is constant: DuckDB keeps one branch
+    // (a cast of each DATE to TIMESTAMP made the call 3x slower).
+    return fmt::format(
+        "CASE WHEN typeof({0}) = 'DATE' THEN strftime(TRY_CAST({0} AS DATE), {1}) ELSE "
+        "strftime(TRY_CAST({0} AS TIMESTAMP), {1}) END",
+        c.args[0].sql, QuoteString(p.format));
   }
   Result<std::string> ToDate(Call& c) {
     RETURN_NOT_OK(ArgCount(c, 1, 2));

@@ -183,8 +183,9 @@ TEST(SparkSqlTranslateTest, NestedCallsCaseAndAggregates) {
             "SELECT upper((coalesce(a, 'x') || spark_substring(b, 2)))");
   EXPECT_EQ(Translate("SELECT CASE WHEN nvl(a, 0) > 1 THEN date_format(ts, 'yyyy') ELSE "
                       "to_date(s) END FROM t"),
-            "SELECT CASE WHEN coalesce(a, 0) > 1 THEN strftime(TRY_CAST(ts AS TIMESTAMP), '%Y') "
-            "ELSE TRY_CAST(s AS DATE) END FROM t");
+            "SELECT CASE WHEN coalesce(a, 0) > 1 THEN CASE WHEN typeof(ts) = 'DATE' THEN "
+            "strftime(TRY_CAST(ts AS DATE), '%Y') ELSE strftime(TRY_CAST(ts AS TIMESTAMP), '%Y') "
+            "END ELSE TRY_CAST(s AS DATE) END FROM t");
   EXPECT_EQ(Translate("SELECT k, sum(nvl(x, 0)), collect_list(y), collect_set(DISTINCT y) "
                       "FILTER (WHERE z) FROM t GROUP BY k"),
             "SELECT k, sum(coalesce(x, 0)), list(y) FILTER (WHERE y IS NOT NULL), "
@@ -288,6 +289,9 @@ TEST_F(SparkSqlTest, CurrentDateAndTimestamp) {
 TEST_F(SparkSqlTest, DateFormat) {
   // Spark docs: SELECT date_format('2016-04-08', 'y'); 2016
   EXPECT_EQ(Eval("SELECT date_format('2016-04-08', 'y')"), "2016");
+  // A DATE has midnight as its time (Spark casts it to a timestamp).
+  EXPECT_EQ(Eval("SELECT date_format(DATE '2021-03-04', 'yyyy-MM-dd HH:mm:ss')"),
+            "2021-03-04 00:00:00");
   // PySpark docs: date_format('2015-04-08', 'MM/dd/yyy') -> '04/08/2015'
   EXPECT_EQ(Eval("SELECT date_format('2015-04-08', 'MM/dd/yyy')"), "04/08/2015");
   // Databricks PySpark docs: date_format('2015-04-08 13:08:15', 'yy=MM=dd HH=mm=ss')

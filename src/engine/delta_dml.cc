@@ -168,7 +168,6 @@ void Dml::Cleanup() {
   for (auto t : {kNewRows, kChanges, kSource, kTarget, kPairs, kBySource, kInserts, kFate}) {
     sql += "DROP TABLE IF EXISTS " + QuoteIdentifier(t) + "; ";
   }
-  sql += "DROP TABLE IF EXISTS __medallion_wp;";  // WriteDataFiles' partition table, after errors
   (void)conn_.Execute(sql);
 }
 

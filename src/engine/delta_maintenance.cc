@@ -705,7 +705,6 @@ Result<OptimizeResult> Optimize(Connection& conn, storage::ObjectStore& store,
     cleanup += "DROP TABLE IF EXISTS " +
                QuoteIdentifier(std::string(kOptimizeScan) + std::string(suffix)) + "; ";
   }
-  cleanup += "DROP TABLE IF EXISTS __medallion_wp;";  // WriteDataFiles' table, after an error
   (void)conn.Execute(cleanup);
   if (!result.ok()) return result.status().WithContext(name + ": OPTIMIZE");
   return result;

@@ -35,9 +35,7 @@ constexpr std::string_view kQueryTable = "__medallion_wq";    // a view of the q
 constexpr std::string_view kRowsTable = "__medallion_wr";     // cast to the table schema
 constexpr std::string_view kRowsView = "__medallion_wv";      // the same, not copied (row ids)
 constexpr std::string_view kRowIdColumn = "__medallion_rid";  // kRowsView's row numbers
-constexpr std::string_view kPartsTable = "__medallion_wp";    // distinct partition values
 constexpr std::string_view kTableView = "__medallion_wt";     // the current table (replaceWhere)
-constexpr std::string_view kFileIdColumn = "__medallion_fid";
 // Spark's folder name for a NULL (or empty string) partition value.
 constexpr std::string_view kNullPartition = "__HIVE_DEFAULT_PARTITION__";
 
@@ -590,10 +588,10 @@ Status Writer::CheckWrittenNotNull(const WrittenFiles& written) {
 }
 
 Status Writer::Cleanup() {
-  return conn_.Execute(fmt::format(
-      "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
-      QuoteIdentifier(kRowsView), QuoteIdentifier(kRowsTable), QuoteIdentifier(kPartsTable)) +
-      fmt::format(" DROP VIEW IF EXISTS {};", QuoteIdentifier(kQueryTable)));
+  return conn_.Execute(fmt::format("DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP VIEW IF "
+                                   "EXISTS {};",
+                                   QuoteIdentifier(kRowsView), QuoteIdentifier(kRowsTable),
+                                   QuoteIdentifier(kQueryTable)));
 }
 
 Result<WriteResult> Writer::Run(std::string_view select_sql) {
@@ -791,49 +789,19 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
   if (change_data) columns += (columns.empty() ? "" : ", ") + QuoteIdentifier(kChangeTypeColumn);
   if (columns.empty()) columns = "*";
 
-  // Partition ids and their serialized values.
-  std::vector<std::vector<std::optional<std::string>>> partition_values;  // by pid - 1
-  std::string from = from_rows;
-  std::string fid;
-  if (!partition_fields.empty()) {
-    std::string cols, texts, join;
-    for (size_t i = 0; i < partition_fields.size(); ++i) {
-      std::string c = QuoteIdentifier(partition_fields[i]->name);
-      cols += (i ? ", " : "") + c;
-      texts += fmt::format(", {} AS __t{}", PartitionValueSql(c, *partition_fields[i]->type), i);
-      join += fmt::format("{}__r.{} IS NOT DISTINCT FROM __p.{}", i ? " AND " : "", c, c);
-    }
-    RETURN_NOT_OK(conn_.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE {} AS SELECT row_number() OVER () AS __pid, {}{} FROM "
-        "(SELECT DISTINCT {} FROM {})",
-        QuoteIdentifier(kPartsTable), cols, texts, cols, source.relation)));
-    ASSIGN_OR_RETURN(auto parts, conn_.Query(fmt::format(
-                                     "SELECT __pid, * EXCLUDE (__pid) FROM {} ORDER BY __pid",
-                                     QuoteIdentifier(kPartsTable))));
-    size_t first_text = 1 + partition_fields.size();
-    for (size_t r = 0; r < parts.row_count(); ++r) {
-      std::vector<std::optional<std::string>> values;
-      for (size_t i = 0; i < partition_fields.size(); ++i) {
-        if (parts.IsNull(first_text + i, r)) {
-          values.push_back(std::nullopt);
-          continue;
-        }
-        ASSIGN_OR_RETURN(std::string v, parts.GetString(first_text + i, r));
-        // Spark writes an empty string partition value as NULL.
-        values.push_back(v.empty() ? std::nullopt : std::optional<std::string>(std::move(v)));
-      }
-      partition_values.push_back(std::move(values));
-    }
-    fid = fmt::format("CAST(__p.__pid AS VARCHAR) || '_' || CAST({} // {} AS VARCHAR)", row_id,
-                      layout.target_file_rows);
-    from += fmt::format(" JOIN {} AS __p ON {}", QuoteIdentifier(kPartsTable), join);
-  } else {
-    partition_values.push_back({});
+  // Partition values: one hive column per partition column, holding its serialized value marked
+  // 'V' (or 'N' for NULL, which DuckDB's folder names could not tell from the string "NULL");
+  // RETURN_STATS gives each file's values back.
+  std::string partition_texts, partition_keys;
+  for (size_t i = 0; i < partition_fields.size(); ++i) {
+    std::string c = "__r." + QuoteIdentifier(partition_fields[i]->name);
+    partition_texts += fmt::format(", CASE WHEN {0} IS NULL THEN 'N' ELSE 'V' || {1} END AS __p{2}",
+                                   c, PartitionValueSql(c, *partition_fields[i]->type), i);
+    partition_keys += fmt::format("__p{}, ", i);
   }
 
-  // COPYs into a staging folder, one subfolder per partition id and chunk
-  // (<staging>/__medallion_fid=<pid>_<chunk>/), each reporting what it wrote (RETURN_STATS); then
-  // the files are moved to their final names.
+  // COPYs into a staging folder, each reporting what it wrote (RETURN_STATS); then the files are
+  // moved to their final names.
   const std::string staging_key =
       storage::JoinKey(root_, "_medallion_staging_" + delta::GenerateUuid());
   ASSIGN_OR_RETURN(std::string staging, store_.LocalPath(staging_key));
@@ -849,22 +817,23 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
   constexpr std::string_view kOptions = "FORMAT parquet, COMPRESSION snappy, RETURN_STATS true";
   Status status;
   if (!partition_fields.empty()) {
-    // One COPY PARTITION_BY the file id.
-    status = copy(fmt::format("COPY (SELECT {}, {} AS {} FROM {}) TO {} ({}, PARTITION_BY ({}))",
-                              columns, fid, QuoteIdentifier(kFileIdColumn), from,
-                              QuoteString(staging), kOptions, QuoteIdentifier(kFileIdColumn)));
+    // One COPY PARTITION_BY the partition values and the chunk of row ids.
+    status = copy(fmt::format(
+        "COPY (SELECT {}{}, {} // {} AS __chunk FROM {}) TO {} ({}, PARTITION_BY ({}__chunk))",
+        columns, partition_texts, row_id, layout.target_file_rows, from_rows, QuoteString(staging),
+        kOptions, partition_keys));
   } else if (row_id.empty()) {
     // One COPY, starting a new file every so many row groups.
-    std::string folder = fmt::format("{}/{}=0_0", staging, kFileIdColumn);
+    std::string folder = staging + "/rows";
     std::filesystem::create_directories(staging, ec);
     int64_t row_groups = std::max<int64_t>(1, layout.target_file_rows / kRowGroupRows);
     status = copy(fmt::format("COPY (SELECT {} FROM {}) TO {} ({}, ROW_GROUPS_PER_FILE {})",
-                              columns, from, QuoteString(folder), kOptions, row_groups));
+                              columns, from_rows, QuoteString(folder), kOptions, row_groups));
   } else {
     // One plain COPY per file, a filter on the row ids (1.3-1.5x faster than splitting by a
     // computed file id with PARTITION_BY).
     for (int64_t chunk : chunks) {
-      std::string folder = fmt::format("{}/{}=0_{}", staging, kFileIdColumn, chunk);
+      std::string folder = fmt::format("{}/chunk={}", staging, chunk);
       std::filesystem::create_directories(folder, ec);
       std::string where;
       if (chunks.size() > 1) {
@@ -872,7 +841,7 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
                             chunk * layout.target_file_rows,
                             (chunk + 1) * layout.target_file_rows);
       }
-      status = copy(fmt::format("COPY (SELECT {} FROM {}{}) TO {} ({})", columns, from, where,
+      status = copy(fmt::format("COPY (SELECT {} FROM {}{}) TO {} ({})", columns, from_rows, where,
                                 QuoteString(folder + "/data_0.parquet"), kOptions));
       if (!status.ok()) break;
     }
@@ -887,16 +856,18 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
   std::vector<CopiedFile> kept;
   for (CopiedFile& file : copied) {
     if (file.num_records == 0) continue;  // an empty result still makes a file
-    // <staging>/__medallion_fid=<pid>_<chunk>/<name>.parquet
     std::filesystem::path path(file.path);
-    std::string folder = path.parent_path().filename().string();
-    size_t eq = folder.find('='), us = folder.find('_', eq == std::string::npos ? 0 : eq);
-    if (eq == std::string::npos || us == std::string::npos) {
-      std::filesystem::remove_all(staging, ec);
-      return Status::Internal("unexpected staging folder " + folder);
+    std::vector<std::optional<std::string>> values;
+    for (size_t i = 0; i < partition_fields.size(); ++i) {
+      auto it = file.partition_keys.find(fmt::format("__p{}", i));
+      if (it == file.partition_keys.end() || it->second.empty()) {
+        std::filesystem::remove_all(staging, ec);
+        return Status::Internal("no partition value reported for " + file.path);
+      }
+      // Spark writes an empty string partition value as NULL.
+      values.push_back(it->second.size() > 1 ? std::optional<std::string>(it->second.substr(1))
+                                             : std::nullopt);
     }
-    size_t pid = std::stoul(folder.substr(eq + 1, us - eq - 1));
-    const auto& values = partition_values[partition_fields.empty() ? 0 : pid - 1];
     delta::AddFile add;
     std::string relative = change_data ? std::string(kChangeDataFolder) + "/" : "";
     for (size_t i = 0; i < partition_fields.size(); ++i) {
@@ -927,7 +898,6 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
     kept.push_back(std::move(file));
   }
   std::filesystem::remove_all(staging, ec);
-  RETURN_NOT_OK(conn_.Execute("DROP TABLE IF EXISTS " + QuoteIdentifier(kPartsTable)));
   if (change_data) return written;
 
   // NULLs per top-level primitive column, as DuckDB counted them.
@@ -1080,7 +1050,7 @@ Result<WriteResult> WriteDelta(Connection& conn, std::string_view select_sql,
   if (!result.ok()) {
     (void)conn.Execute(
         "DROP VIEW IF EXISTS __medallion_wv; DROP VIEW IF EXISTS __medallion_wq; "
-        "DROP TABLE IF EXISTS __medallion_wr; DROP TABLE IF EXISTS __medallion_wp;");
+        "DROP TABLE IF EXISTS __medallion_wr;");
     return result.status().WithContext(ctx);
   }
   return result;

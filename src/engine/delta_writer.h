@@ -185,7 +185,7 @@ struct DataFileLayout {
 // Writes the rows of the TEMP table `rows_table` (columns named as `layout.fields`, of their
 // DuckDB types) as data files of the table at `table_root`, split by partition and into files of
 // at most target_file_rows rows, with statistics, as WriteDelta does (the header comment); their
-// add actions (dataChange true), nothing for an empty table. Uses the TEMP table __medallion_wp.
+// add actions (dataChange true), nothing for an empty table.
 Result<std::vector<delta::AddFile>> WriteDataFiles(Connection& conn, storage::ObjectStore& store,
                                                    const std::string& table_root,
                                                    std::string_view rows_table,

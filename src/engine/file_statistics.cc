@@ -320,12 +320,13 @@ std::optional<int64_t> ReportedNullCount(const CopiedFile& file,
 }
 
 Result<std::vector<CopiedFile>> CopiedFilesOf(const QueryResult& result) {
-  int filename = -1, count = -1, statistics = -1;
+  int filename = -1, count = -1, statistics = -1, partitions = -1;
   for (size_t c = 0; c < result.column_count(); ++c) {
     const std::string& name = result.column_name(c);
     if (name == "filename") filename = static_cast<int>(c);
     if (name == "count") count = static_cast<int>(c);
     if (name == "column_statistics") statistics = static_cast<int>(c);
+    if (name == "partition_keys") partitions = static_cast<int>(c);
   }
   if (filename < 0 || count < 0 || statistics < 0) {
     return Status::InvalidArgument("not the result of COPY ... RETURN_STATS");
@@ -344,6 +345,13 @@ Result<std::vector<CopiedFile>> CopiedFilesOf(const QueryResult& result) {
         if (stats.map_value(j).is_null()) continue;
         ASSIGN_OR_RETURN(std::string name, stats.map_key(j).AsString());
         ASSIGN_OR_RETURN(entry[name], stats.map_value(j).AsString());
+      }
+    }
+    if (partitions >= 0) {
+      Value keys = result.GetValue(partitions, r);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        ASSIGN_OR_RETURN(std::string key, keys.map_key(i).AsString());
+        f.partition_keys[key] = keys.map_value(i).ToString();
       }
     }
     files.push_back(std::move(f));

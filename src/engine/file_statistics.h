@@ -42,9 +42,13 @@ struct CopiedFile {
   // Per column path, as DuckDB names it ("a" for a top-level column, "s"."f" for a struct field,
   // "l"."element" inside a list): min, max, null_count, has_nan (as text; each may be absent).
   std::map<std::string, std::map<std::string, std::string>> column_statistics;
+  // COPY ... PARTITION_BY: the file's value of each partitioning column, as text ("NULL" for
+  // NULL: mark values where that matters).
+  std::map<std::string, std::string> partition_keys;
 };
 
-// The files of a `COPY ... RETURN_STATS true` result (columns filename, count, column_statistics).
+// The files of a `COPY ... RETURN_STATS true` result (columns filename, count, column_statistics,
+// partition_keys).
 // InvalidArgument when the result has another shape.
 Result<std::vector<CopiedFile>> CopiedFilesOf(const QueryResult& result);
 

@@ -19,6 +19,7 @@
 #include "engine/delta_types.h"
 #include "engine/delta_writer.h"
 #include "engine/spark_sql.h"
+#include "engine/sql_lexer.h"
 #include "engine/sql_text.h"
 #include "ingest/file_source.h"
 #include "pipeline/auto_cdc.h"
@@ -460,26 +461,56 @@ class FlowRun {
     }
     std::string checked =
         fmt::format("(SELECT {}{} FROM ({}) AS __q)", data_columns, failed_exprs, query);
-    // The query is evaluated once for the counts and once for each write (the counts read only
-    // the columns the expectations use), in one DuckDB transaction, so that now() is one time.
-    // Rows that differ between evaluations (an expectation on random() or uuid()) show as a
-    // write of another number of rows than counted, refused before its commit (Aborted): the
-    // batch is then run from one evaluation kept in a TEMP table.
-    RETURN_NOT_OK(conn_.Execute("BEGIN TRANSACTION"));
-    auto m = WriteChecked(checked, shape, txn, overwrite, /*check_counts=*/true);
-    if (m.ok()) {
-      RETURN_NOT_OK(conn_.Execute("COMMIT"));
-      return m;
+    // A query that is cheap to evaluate again is evaluated once for the counts and once for
+    // each write (the counts read only the columns the expectations use), in one DuckDB
+    // transaction, so that now() is one time. Rows that differ between evaluations (an
+    // expectation on random() or uuid()) show as a write of another number of rows than
+    // counted, refused before its commit (Aborted): the batch is then run like any other query,
+    // from one evaluation kept in a TEMP table.
+    if (CheapToEvaluateTwice()) {
+      RETURN_NOT_OK(conn_.Execute("BEGIN TRANSACTION"));
+      auto m = WriteChecked(checked, shape, txn, overwrite, /*check_counts=*/true);
+      if (m.ok()) {
+        RETURN_NOT_OK(conn_.Execute("COMMIT"));
+        return m;
+      }
+      (void)conn_.Execute("ROLLBACK");
+      if (m.status().code() != StatusCode::kAborted) return m;
     }
-    (void)conn_.Execute("ROLLBACK");
-    if (m.status().code() != StatusCode::kAborted) return m;
     const std::string table = "__medallion_checked";
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {}",
                                             QuoteIdentifier(table), checked))
                       .WithContext(fmt::format("expectations of '{}'", target_.definition.name)));
-    m = WriteChecked(QuoteIdentifier(table), shape, txn, overwrite, /*check_counts=*/false);
+    auto m = WriteChecked(QuoteIdentifier(table), shape, txn, overwrite, /*check_counts=*/false);
     RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(table))));
     return m;
+  }
+
+  // Whether evaluating the flow's query again costs less than keeping its rows in a TEMP table:
+  // for an unpartitioned target (a partitioned write keeps the rows anyway), a query (views it
+  // reads included) without joins, DISTINCT, aggregation, windows or set operations, such as a
+  // typed and filtered read of bronze. Only a matter of speed: either way is correct.
+  bool CheapToEvaluateTwice() const {
+    if (!target_.definition.partition_by.empty()) return false;
+    std::function<bool(const Flow&)> cheap = [&](const Flow& f) {
+      auto tokens = engine::LexSql(f.sql);
+      if (!tokens.ok()) return false;
+      for (const auto& t : *tokens) {
+        for (std::string_view k : {"JOIN", "DISTINCT", "GROUP", "OVER", "UNION", "INTERSECT",
+                                   "EXCEPT", "MINUS", "QUALIFY", "PIVOT", "UNPIVOT"}) {
+          if (t.kind == engine::TokenKind::kWord && engine::IsKeyword(t, k)) return false;
+        }
+      }
+      for (const FlowSource& s : f.sources) {
+        if (s.kind != FlowSource::Kind::kDataset || ctx_.graph->datasets()[*s.dataset].is_table()) {
+          continue;
+        }
+        const Flow* view = ViewFlow(*ctx_.graph, *s.dataset);
+        if (view == nullptr || !cheap(*view)) return false;
+      }
+      return true;
+    };
+    return cheap(flow_);
   }
 
   // Counts the outcomes of the expectations over `checked` (a relation of the query's rows with

@@ -20,6 +20,13 @@
 //      the rest are written. Rows read = written + dropped + quarantined;
 //   5. the quarantined rows, then the written rows, are committed, each commit carrying the txn
 //      (appId, batch): a retry after a crash between them skips what was committed.
+// How the rows are evaluated (only a matter of speed): without expectations or NOT NULL columns,
+// the query goes straight into the files and the counts come from their statistics. Otherwise a
+// cheap query (no join, DISTINCT, aggregation, window or set operation) into an unpartitioned
+// table is evaluated once for the counts and once per write, in one DuckDB transaction (now() is
+// one time); each write must give the rows counted, else it is refused before its commit
+// (an expectation on random()) and the batch runs like any other query: evaluated once into a
+// TEMP table that the counts and the writes read.
 // A Delta source commit that removes data (UPDATE, DELETE, MERGE, overwrite) fails the flow, as
 // Spark's Delta streaming source does, unless the table property `skipChangeCommits` is set on the
 // reading dataset (TBLPROPERTIES ('skipChangeCommits' = 'true')): then such commits are skipped.
@@ -29,8 +36,8 @@
 // events to the target's rows and to the hidden state table `__medallion_autocdc_<table>` beside
 // the target (one row per key: latest sequence, tombstones), then commits the new state and then
 // the target, each with the batch's txn. A re-run after the state commit reads the state as it was
-// before it (the previous version), so the batch computes the same output. The target is rewritten
-// whole each batch (copy-on-write of only the files holding touched keys is still to come).
+// before it (the previous version), so the batch computes the same output. Each commit after the
+// first is a MERGE (engine/delta_dml.h) that rewrites only the files holding the batch's keys.
 // Expectations do not apply to AUTO CDC flows.
 //
 // A materialized view is recomputed from its inputs and overwrites its table (schema included),

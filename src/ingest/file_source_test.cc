@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -786,7 +785,6 @@ TEST_F(FileSourceTest, AThousandSmallFilesAreOneScan) {
     Write(fmt::format("day={:02}/f{:04}.csv", i % 10, i),
           fmt::format("id,v\n{},{}\n{},x{}\n", 2 * i, i, 2 * i + 1, i));
   }
-  auto start = std::chrono::steady_clock::now();
   FileSourceOptions options = Options("format => 'csv', header => true");
   std::vector<SourceFile> files = List(options);
   ASSERT_EQ(files.size(), static_cast<size_t>(kFiles));
@@ -802,13 +800,9 @@ TEST_F(FileSourceTest, AThousandSmallFilesAreOneScan) {
   EXPECT_EQ(scans, 1u);
   ASSERT_OK_AND_ASSIGN(ReadSummary summary,
                        ReadIntoTable(*conn_, options, inferred.schema, files, "batch"));
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(summary.rows, 2 * kFiles);
   EXPECT_EQ(Query("SELECT count(DISTINCT _metadata.file_path), count(_rescued_data) FROM batch"),
             (Rows{{"1000", "0"}}));
-  EXPECT_LT(seconds, 20.0) << "list + infer + read of 1,000 files";
-  std::printf("1,000 files: list + infer + read in %.2f s\n", seconds);
 }
 
 TEST_F(FileSourceTest, NothingToInferFrom) {

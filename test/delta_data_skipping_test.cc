@@ -13,6 +13,7 @@
 #include "delta/data_skipping.h"
 #include "delta/snapshot.h"
 #include "delta_validity.h"
+#include "session_rows.h"
 #include "engine/delta_dml.h"
 #include "engine/delta_scan.h"
 #include "engine/delta_writer.h"
@@ -78,32 +79,11 @@ class DataSkippingTest : public ::testing::Test {
     return selected->kept;
   }
 
-  std::string Text(const std::string& sql) {
-    auto r = session_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-    std::string out;
-    if (!r.ok()) return out;
-    for (size_t i = 0; i < r->row_count(); ++i) {
-      for (size_t c = 0; c < r->column_count(); ++c) out += (c ? "," : "") + r->GetText(c, i);
-      out += ";";
-    }
-    return out;
-  }
-
-  int64_t Count(const std::string& sql) {
-    auto r = session_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-    return r.ok() ? *r->GetInt64(0, 0) : -1;
-  }
+  std::string Text(const std::string& sql) { return testutil::TextOf(*session_, sql); }
+  int64_t Count(const std::string& sql) { return testutil::CountOf(*session_, sql); }
 
   void ExpectMatchesDuckDb() {
-    EXPECT_EQ(Count("SELECT count(*) FROM " + Ref()), Count("SELECT count(*) FROM expected"));
-    EXPECT_EQ(Count("SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM " +
-                    Ref() + ")"),
-              0);
-    EXPECT_EQ(Count("SELECT count(*) FROM (SELECT * FROM " + Ref() +
-                    " EXCEPT ALL SELECT * FROM expected)"),
-              0);
+    testutil::ExpectSameMultiset(*session_, Ref(), "expected");
     EXPECT_OK(validity::ValidateDeltaTable(Path()));
   }
 

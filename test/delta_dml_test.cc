@@ -16,6 +16,7 @@
 
 #include "delta/snapshot.h"
 #include "delta_validity.h"
+#include "session_rows.h"
 #include "engine/delta_writer.h"
 #include "engine/duckdb_parquet_handler.h"
 #include "engine/session.h"
@@ -49,33 +50,12 @@ class DeltaDmlTest : public ::testing::Test {
     ASSERT_OK(session_->Query(std::string("CREATE OR REPLACE TABLE expected AS ") + sql).status());
   }
 
-  std::string Text(const std::string& sql) {
-    auto r = session_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-    std::string out;
-    if (!r.ok()) return out;
-    for (size_t i = 0; i < r->row_count(); ++i) {
-      for (size_t c = 0; c < r->column_count(); ++c) out += (c ? "," : "") + r->GetText(c, i);
-      out += ";";
-    }
-    return out;
-  }
-
-  int64_t Count(const std::string& sql) {
-    auto r = session_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-    return r.ok() ? *r->GetInt64(0, 0) : -1;
-  }
+  std::string Text(const std::string& sql) { return testutil::TextOf(*session_, sql); }
+  int64_t Count(const std::string& sql) { return testutil::CountOf(*session_, sql); }
 
   // The table equals the DuckDB table `expected` (as multisets), and is valid.
   void ExpectMatchesDuckDb() {
-    EXPECT_EQ(Count("SELECT count(*) FROM " + Ref()), Count("SELECT count(*) FROM expected"));
-    EXPECT_EQ(Count("SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM " +
-                    Ref() + ")"),
-              0);
-    EXPECT_EQ(Count("SELECT count(*) FROM (SELECT * FROM " + Ref() +
-                    " EXCEPT ALL SELECT * FROM expected)"),
-              0);
+    testutil::ExpectSameMultiset(*session_, Ref(), "expected");
     EXPECT_OK(validity::ValidateDeltaTable(Path()));
   }
 

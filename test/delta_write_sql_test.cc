@@ -14,6 +14,7 @@
 #include "delta/snapshot.h"
 #include "delta/transaction.h"
 #include "delta_validity.h"
+#include "session_rows.h"
 #include "engine/delta_writer.h"
 #include "engine/duckdb_parquet_handler.h"
 #include "engine/session.h"
@@ -57,11 +58,7 @@ class DeltaWriteTest : public ::testing::Test {
     return rows;
   }
 
-  int64_t Count(const std::string& sql) {
-    auto r = session_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-    return r.ok() ? *r->GetInt64(0, 0) : -1;
-  }
+  int64_t Count(const std::string& sql) { return testutil::CountOf(*session_, sql); }
 
   std::shared_ptr<const delta::Snapshot> Snapshot(const std::string& table = "t") {
     auto s = delta::SnapshotBuilder(*store_, table).Build(*parquet_);
@@ -304,6 +301,27 @@ TEST_F(DeltaWriteTest, DirectWriteCutsFilesByRowGroups) {
   EXPECT_EQ(total, 400'000);
   EXPECT_EQ(Rows("SELECT count(*), count(DISTINCT i), sum(i) FROM " + Ref()),
             std::vector<std::string>{"400000|400000|79999800000"});
+  ExpectValid();
+}
+
+// A caller that counted the rows before says how many the write must give: another number is
+// refused before the commit, and the files written are removed.
+TEST_F(DeltaWriteTest, ExpectedRowsRefusesAnotherCount) {
+  WriteOptions o;
+  o.expected_rows = 4;
+  auto refused = Write("SELECT i FROM range(3) t(i)", o);
+  EXPECT_EQ(refused.status().code(), StatusCode::kAborted) << refused.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(Path() + "/_delta_log/00000000000000000000.json"));
+  int files = 0;
+  if (std::filesystem::exists(Path())) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(Path())) {
+      files += e.path().extension() == ".parquet";
+    }
+  }
+  EXPECT_EQ(files, 0);
+  o.expected_rows = 3;
+  ASSERT_OK_AND_ASSIGN(WriteResult w, Write("SELECT i FROM range(3) t(i)", o));
+  EXPECT_EQ(w.num_inserted_rows, 3);
   ExpectValid();
 }
 

@@ -16,6 +16,7 @@
 
 #include "engine/session.h"
 #include "pipeline/pipeline_update.h"
+#include "session_rows.h"
 #include "storage/test_util.h"
 
 namespace medallion::pipeline {
@@ -59,20 +60,7 @@ class FlightsExampleTest : public ::testing::Test {
   }
 
   // The rows of `sql` as "a|b|..." text, in the query's order.
-  std::vector<std::string> Rows(const std::string& sql) {
-    std::vector<std::string> rows;
-    auto result = session_->Query(sql);
-    EXPECT_TRUE(result.ok()) << result.status().ToString() << "\n" << sql;
-    if (!result.ok()) return rows;
-    for (size_t r = 0; r < result->row_count(); ++r) {
-      std::string row;
-      for (size_t c = 0; c < result->column_count(); ++c) {
-        row += (c ? "|" : "") + result->GetText(c, r);
-      }
-      rows.push_back(row);
-    }
-    return rows;
-  }
+  std::vector<std::string> Rows(const std::string& sql) { return testutil::RowsOf(*session_, sql); }
   int64_t Count(const std::string& sql) {
     auto rows = Rows(sql);
     return rows.size() == 1 ? std::stoll(rows[0]) : -1;

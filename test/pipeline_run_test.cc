@@ -8,6 +8,7 @@
 
 #include "engine/session.h"
 #include "pipeline/pipeline_update.h"
+#include "session_rows.h"
 #include "storage/test_util.h"
 
 namespace medallion::pipeline {
@@ -85,19 +86,8 @@ WHERE order_id NOT IN (SELECT CAST(order_id AS BIGINT) FROM returned);
   // One query's rows as text, "a|b" per row, in the query's order.
   std::vector<std::string> Rows(const std::string& sql) {
     auto session = engine::Session::Open();
-    EXPECT_TRUE(session.ok());
-    auto result = (*session)->Query(sql);
-    EXPECT_TRUE(result.ok()) << result.status().ToString() << "\n" << sql;
-    std::vector<std::string> rows;
-    if (!result.ok()) return rows;
-    for (size_t r = 0; r < result->row_count(); ++r) {
-      std::string row;
-      for (size_t c = 0; c < result->column_count(); ++c) {
-        row += (c ? "|" : "") + result->GetText(c, r);
-      }
-      rows.push_back(row);
-    }
-    return rows;
+    EXPECT_TRUE(session.ok()) << session.status().ToString();
+    return session.ok() ? testutil::RowsOf(**session, sql) : std::vector<std::string>{};
   }
   std::string Table(const std::string& name) {
     return "delta.`" + (root_ / "lakehouse" / "default" / name).string() + "`";
@@ -396,12 +386,6 @@ AS SELECT * FROM STREAM read_files('${landing}/returns', format => 'json');
             std::vector<std::string>{"9|web"});
 }
 
-}  // namespace
-}  // namespace medallion::pipeline
-
-namespace medallion::pipeline {
-namespace {
-
 // AUTO CDC end to end: change events land as files over two runs (the second with late events);
 // SCD type 1 and type 2 targets match the semantics of pipeline/auto_cdc.h, and the hidden state
 // is not a pipeline dataset.
@@ -505,12 +489,6 @@ CREATE FLOW users_cdc AS AUTO CDC INTO users FROM STREAM changes
   EXPECT_EQ(Rows("SELECT city FROM " + Table("users") + " WHERE id = 2"),
             std::vector<std::string>{"Rome"});
 }
-
-}  // namespace
-}  // namespace medallion::pipeline
-
-namespace medallion::pipeline {
-namespace {
 
 // OPTIMIZE on a streaming source (engine/delta_maintenance.h) rewrites files with
 // dataChange=false: the downstream streaming read neither fails on it as a change commit nor

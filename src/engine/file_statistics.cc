@@ -187,6 +187,17 @@ std::optional<Json> BoundJson(StatKind kind, const std::string& text, bool max) 
   return std::nullopt;
 }
 
+// The null_count of one column's report, nullopt when absent or not a number.
+std::optional<int64_t> NullCountOf(const std::map<std::string, std::string>& report) {
+  auto text = report.find("null_count");
+  if (text == report.end()) return std::nullopt;
+  const std::string& t = text->second;
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  return n;
+}
+
 // A leaf's statistics in one file.
 struct LeafStats {
   bool reported = false;  // DuckDB reported all the leaf needs (else: computed by a query)
@@ -197,10 +208,12 @@ struct LeafStats {
 // From DuckDB's report; `reported` stays false for what it does not say.
 LeafStats ReportedStats(const CopiedFile& file, const StatLeaf& leaf) {
   LeafStats out;
-  std::optional<int64_t> nulls = ReportedNullCount(file, leaf.path);
+  auto entry = file.column_statistics.find(ColumnStatisticsKey(leaf.path));
+  if (entry == file.column_statistics.end()) return out;
+  const auto& s = entry->second;
+  std::optional<int64_t> nulls = NullCountOf(s);
   if (!nulls) return out;
   out.null_count = *nulls;
-  const auto& s = file.column_statistics.at(ColumnStatisticsKey(leaf.path));
   auto get = [&](const char* key) -> const std::string* {
     auto found = s.find(key);
     return found == s.end() ? nullptr : &found->second;
@@ -310,13 +323,7 @@ std::optional<int64_t> ReportedNullCount(const CopiedFile& file,
                                          const std::vector<std::string>& path) {
   auto it = file.column_statistics.find(ColumnStatisticsKey(path));
   if (it == file.column_statistics.end()) return std::nullopt;
-  auto text = it->second.find("null_count");
-  if (text == it->second.end()) return std::nullopt;
-  const std::string& t = text->second;
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
-  return n;
+  return NullCountOf(it->second);
 }
 
 Result<std::vector<CopiedFile>> CopiedFilesOf(const QueryResult& result) {

@@ -855,17 +855,30 @@ Result<bool> NarrowCsvCandidates(engine::Connection& conn, const std::vector<Csv
     if (!all.empty()) all += ")\nUNION ALL BY NAME\n(";
     all += select;
   }
-  std::string aggregates;
-  for (size_t k : scan) {
-    if (!aggregates.empty()) aggregates += ", ";
-    aggregates += fmt::format("bit_and({})::BIGINT",
-                              CsvTypeMaskExpr(QuoteIdentifier(columns[typed[k]].name), alive[k]));
-  }
   if (all.empty()) return limit == 0;
+  // Columns with the same candidates share one mask expression, applied to the list of their
+  // values: DuckDB binds and sets up one instance per set of candidates instead of one per column,
+  // a fixed cost (about a millisecond each) that dominates the prefix pass of small sources.
+  std::map<int64_t, std::vector<size_t>> by_candidates;  // alive -> positions in `scan`
+  for (size_t n = 0; n < scan.size(); ++n) by_candidates[alive[scan[n]]].push_back(n);
+  std::vector<std::string> aggregates(scan.size());
+  std::string masks;
+  size_t lists = 0;
+  for (const auto& [candidates, members] : by_candidates) {
+    const std::string list = fmt::format("__mdl_m{}", lists++);
+    std::string values;
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i > 0) values += ", ";
+      values += QuoteIdentifier(columns[typed[scan[members[i]]]].name);
+      aggregates[members[i]] = fmt::format("bit_and({}[{}])::BIGINT", list, i + 1);
+    }
+    masks += fmt::format(", list_transform([{}], lambda __mdl_v: {}) AS {}", values,
+                         CsvTypeMaskExpr("__mdl_v", candidates), list);
+  }
   ASSIGN_OR_RETURN(engine::QueryResult result,
-                   conn.Query(fmt::format(
-                       "WITH __mdl_all AS (\n({})\n)\nSELECT {}, count(*) FROM __mdl_all", all,
-                       aggregates)));
+                   conn.Query(fmt::format("WITH __mdl_all AS (\n({})\n)\nSELECT {}, count(*) FROM "
+                                          "(SELECT 1 AS __mdl_one{} FROM __mdl_all)",
+                                          all, fmt::join(aggregates, ", "), masks)));
   ASSIGN_OR_RETURN(int64_t records, result.GetInt64(scan.size(), 0));
   const bool complete = limit == 0 || records <= limit;
   for (size_t n = 0; n < scan.size(); ++n) {

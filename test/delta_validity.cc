@@ -177,6 +177,12 @@ void CheckProtocol(const delta::Snapshot& s, Problems& out) {
     if (!ok)
       out.Add("protocol: change data feed needs writer version 4 or the changeDataFeed feature");
   }
+  for (const auto& [key, value] : s.metadata().configuration) {
+    if (!key.starts_with("delta.constraints.")) continue;
+    bool ok = p.min_writer_version >= 3 &&
+              (p.min_writer_version < 7 || p.writer_features->count("checkConstraints"));
+    if (!ok) out.Add("protocol: " + key + " needs writer version 3 or the checkConstraints feature");
+  }
   if (!ntz && p.min_reader_version > 1 &&
       s.config().column_mapping_mode() == delta::ColumnMappingMode::kNone &&
       !s.config().deletion_vectors_supported()) {

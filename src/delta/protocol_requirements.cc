@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/macros.h"
+#include "delta/constraints.h"
 #include "delta/schema.h"
 #include "delta/table_configuration.h"
 
@@ -98,9 +99,17 @@ Result<Protocol> RequiredProtocol(const Metadata& metadata,
   }
   if (props.enable_deletion_vectors) table_feature_needs.push_back({"deletionVectors", true});
 
+  // Row constraints (constraints.h): invariants are legacy writer 2, CHECK constraints writer 3.
+  bool has_check = false;
+  for (const auto& entry : metadata.configuration) {
+    has_check = has_check || entry.first.starts_with(kCheckConstraintPrefix);
+  }
+  const bool has_invariants = !FieldWithMetadata(schema.fields(), kInvariantsKey).empty();
+
   const bool to_table_features = UsesTableFeatures(base) || !table_feature_needs.empty();
   if (!to_table_features) {
     Protocol out = base;
+    if (has_check) out.min_writer_version = std::max(out.min_writer_version, 3);
     if (props.enable_change_data_feed) {
       out.min_writer_version = std::max(out.min_writer_version, 4);
     }
@@ -114,6 +123,8 @@ Result<Protocol> RequiredProtocol(const Metadata& metadata,
   // Reader features are also writer features.
   writer.insert(reader.begin(), reader.end());
   if (props.enable_change_data_feed) writer.insert("changeDataFeed");
+  if (has_check) writer.insert("checkConstraints");
+  if (has_invariants) writer.insert("invariants");
   for (const auto& need : table_feature_needs) {
     writer.insert(need.name);
     if (need.reader) reader.insert(need.name);
@@ -166,13 +177,19 @@ Status CheckWriteSupported(const Protocol& protocol, const Metadata& metadata) {
     return Status::NotSupported("table uses writer feature '" + std::string(feature) + "' (" +
                                 what + "), which medallion cannot write");
   };
-  if (ProtocolSupportsFeature(protocol, "invariants")) {
-    std::string f = FieldWithMetadata(schema.fields(), "delta.invariants");
-    if (!f.empty()) return in_use("invariants", "column " + f);
+  // Invariants and CHECK constraints are honored: the engine's writers check every row they add
+  // (engine/delta_constraints.h). A constraint the protocol does not support would be ignored by
+  // other writers.
+  if (std::string f = FieldWithMetadata(schema.fields(), kInvariantsKey);
+      !f.empty() && !ProtocolSupportsFeature(protocol, "invariants")) {
+    return Status::InvalidArgument("column " + f +
+                                   " has an invariant, which needs the invariants feature");
   }
-  if (ProtocolSupportsFeature(protocol, "checkConstraints")) {
-    for (const auto& [key, value] : metadata.configuration) {
-      if (key.rfind("delta.constraints.", 0) == 0) return in_use("checkConstraints", key);
+  for (const auto& entry : metadata.configuration) {
+    if (entry.first.starts_with(kCheckConstraintPrefix) &&
+        !ProtocolSupportsFeature(protocol, "checkConstraints")) {
+      return Status::InvalidArgument(entry.first +
+                                     " needs writer version 3 or the checkConstraints feature");
     }
   }
   if (ProtocolSupportsFeature(protocol, "generatedColumns")) {

@@ -10,14 +10,18 @@
 //     feature when the protocol already uses table features (writer 7);
 //   - a `timestamp_ntz` column anywhere in the schema needs (3,7) with the `timestampNtz` reader
 //     and writer feature; `delta.enableDeletionVectors=true` needs (3,7) with `deletionVectors`;
+//   - a CHECK constraint (`delta.constraints.*`) needs writer version 3, or the `checkConstraints`
+//     writer feature; a column invariant needs writer version 2 (every table has it), or the
+//     `invariants` writer feature;
 //   - a protocol is never downgraded; when a legacy protocol must move to table features, every
 //     feature its legacy versions implied is listed explicitly (writer 2: appendOnly, invariants;
 //     3: + checkConstraints; 4: + changeDataFeed, generatedColumns; 5: + columnMapping;
 //     6: + identityColumns; reader 2: columnMapping), as the spec requires.
 //
-// Write support (`CheckWriteSupported`): medallion's transactions do not see rows, so features that
-// oblige a writer to check or compute values are accepted only while the table does not use them
-// (no invariants, CHECK constraints, generated or identity columns; column mapping mode none).
+// Write support (`CheckWriteSupported`): medallion's transactions do not see rows. Invariants and
+// CHECK constraints are checked by the engine's writers (engine/delta_constraints.h) on every row
+// they add; features that oblige a writer to compute values are accepted only while the table does
+// not use them (no generated or identity columns; column mapping mode none).
 // Features medallion cannot honor at all (rowTracking, inCommitTimestamp, v2Checkpoint, clustering,
 // icebergCompat*, typeWidening, allowColumnDefaults, unknown ones) make the table read-only here.
 //

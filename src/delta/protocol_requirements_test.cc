@@ -116,12 +116,38 @@ TEST(CheckWriteSupportedTest, RefusesUnknownOrUnwritableFeatures) {
   EXPECT_TRUE(CheckWriteSupported(Legacy(1, 8), TestMetadata()).IsNotSupported());
 }
 
-TEST(CheckWriteSupportedTest, RefusesFeaturesInUse) {
+// Invariants and CHECK constraints are enforced by the writers: accepted when the protocol has
+// their feature, invalid without it (other writers would ignore them).
+TEST(CheckWriteSupportedTest, RowConstraintsNeedTheirFeature) {
   Metadata constrained = TestMetadata({{"delta.constraints.positive", "id > 0"}});
-  Status c = CheckWriteSupported(Legacy(1, 3), constrained);
-  EXPECT_TRUE(c.IsNotSupported());
-  EXPECT_NE(c.message().find("checkConstraints"), std::string::npos);
+  EXPECT_OK(CheckWriteSupported(Legacy(1, 3), constrained));
+  EXPECT_OK(CheckWriteSupported(WriterFeatures({"checkConstraints"}), constrained));
+  Status c = CheckWriteSupported(Legacy(1, 2), constrained);
+  EXPECT_TRUE(c.IsInvalidArgument());
+  EXPECT_NE(c.message().find("checkConstraints"), std::string::npos) << c.message();
+  EXPECT_TRUE(
+      CheckWriteSupported(WriterFeatures({"appendOnly"}), constrained).IsInvalidArgument());
 
+  Metadata invariant = TestMetadata();
+  invariant.schema_string =
+      R"({"type":"struct","fields":[{"name":"x","type":"long","nullable":true,"metadata":{"delta.invariants":"{\"expression\":{\"expression\":\"x > 3\"}}"}}]})";
+  EXPECT_OK(CheckWriteSupported(Legacy(1, 2), invariant));
+  EXPECT_TRUE(CheckWriteSupported(WriterFeatures({"appendOnly"}), invariant).IsInvalidArgument());
+}
+
+TEST(RequiredProtocolTest, CheckConstraintsNeedWriter3OrTheFeature) {
+  Metadata m = TestMetadata({{"delta.constraints.positive", "id > 0"}});
+  ASSERT_OK_AND_ASSIGN(auto fresh, RequiredProtocol(m, std::nullopt));
+  EXPECT_EQ(fresh, Legacy(1, 3));
+  ASSERT_OK_AND_ASSIGN(auto from12, RequiredProtocol(m, Legacy(1, 2)));
+  EXPECT_EQ(from12, Legacy(1, 3));
+  ASSERT_OK_AND_ASSIGN(auto from14, RequiredProtocol(m, Legacy(1, 4)));
+  EXPECT_EQ(from14, Legacy(1, 4));
+  ASSERT_OK_AND_ASSIGN(auto features, RequiredProtocol(m, WriterFeatures({"appendOnly"})));
+  EXPECT_EQ(features, WriterFeatures({"appendOnly", "checkConstraints"}));
+}
+
+TEST(CheckWriteSupportedTest, RefusesFeaturesInUse) {
   Metadata generated = TestMetadata();
   generated.schema_string =
       R"({"type":"struct","fields":[{"name":"g","type":"long","nullable":true,"metadata":{"delta.generationExpression":"1"}}]})";

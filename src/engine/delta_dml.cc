@@ -13,6 +13,7 @@
 #include "delta/data_skipping.h"
 #include "delta/table_configuration.h"
 #include "delta/transaction.h"
+#include "engine/delta_constraints.h"
 #include "engine/delta_scan.h"
 #include "engine/delta_types.h"
 #include "engine/delta_writer.h"
@@ -175,6 +176,9 @@ Status Dml::Commit(const std::vector<const delta::AddFile*>& touched, std::strin
                    delta::StringMap params, std::map<std::string, int64_t> metrics,
                    bool merge_names) {
   RETURN_NOT_OK(CheckNotNull(conn_, kNewRows, layout_.fields));
+  ASSIGN_OR_RETURN(auto constraints, delta::TableConstraints(snapshot_->metadata()));
+  RETURN_NOT_OK(
+      CheckRowConstraints(conn_, QuoteIdentifier(kNewRows), constraints, layout_.fields));
   ASSIGN_OR_RETURN(auto adds, WriteDataFiles(conn_, store_, root_, kNewRows, layout_));
   std::vector<delta::AddCdcFile> cdcs;
   if (change_data_feed_) {

@@ -16,6 +16,7 @@
 #include "delta/snapshot.h"
 #include "delta/table_configuration.h"
 #include "delta/transaction.h"
+#include "engine/delta_constraints.h"
 #include "engine/delta_scan.h"
 #include "engine/delta_types.h"
 #include "engine/duckdb_parquet_writer.h"
@@ -351,6 +352,7 @@ class Writer {
   Status LoadSnapshot();
   Status BuildSchema(const std::vector<std::pair<std::string, ColumnType>>& columns);
   Status CheckWrittenNotNull(const WrittenFiles& written);
+  Status CheckRows(std::string_view rows);
   Status PlanReplaceWhere();
   Result<std::vector<delta::AddFile>> WriteFiles();
   Status Cleanup();
@@ -367,6 +369,7 @@ class Writer {
   std::vector<StructField> fields_;  // the table schema to write with
   std::vector<std::string> partition_columns_;
   std::map<std::string, std::string> configuration_;
+  std::vector<delta::RowConstraint> constraints_;  // of the table as committed
   std::vector<std::string> projection_;  // per field: SQL over kQueryTable
   std::vector<delta::RemoveFile> removes_;
   WriteResult result_;
@@ -548,7 +551,15 @@ Result<std::vector<delta::AddFile>> Writer::WriteFiles() {
                                  options_.target_file_rows},
                                 /*change_data=*/false));
   result_.num_inserted_rows = written.num_rows - result_.num_copied_rows;
-  Status valid = direct_ ? CheckWrittenNotNull(written) : Status::OK();
+  Status valid = Status::OK();
+  if (direct_) {
+    valid = CheckWrittenNotNull(written);
+    if (valid.ok() && !written.local_paths.empty()) {
+      valid = CheckRowConstraints(
+          conn_, fmt::format("read_parquet([{}])", QuotedList(written.local_paths)), constraints_,
+          fields_);
+    }
+  }
   if (valid.ok() && options_.expected_rows &&
       *options_.expected_rows != result_.num_inserted_rows) {
     valid = Status::Aborted(fmt::format(
@@ -584,6 +595,12 @@ Status Writer::CheckWrittenNotNull(const WrittenFiles& written) {
     }
   }
   return Status::OK();
+}
+
+// NOT NULL columns and row constraints over the rows about to be written (a TEMP table or view).
+Status Writer::CheckRows(std::string_view rows) {
+  RETURN_NOT_OK(engine::CheckNotNull(conn_, rows, fields_));
+  return CheckRowConstraints(conn_, QuoteIdentifier(rows), constraints_, fields_);
 }
 
 Status Writer::Cleanup() {
@@ -636,6 +653,16 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
     }
   }
   RETURN_NOT_OK(BuildSchema(columns));
+  {
+    delta::Metadata committed;
+    if (replace_metadata_) {
+      committed.configuration = {configuration_.begin(), configuration_.end()};
+      committed.schema_string = delta::SerializeSchema(delta::Schema(fields_));
+    } else {
+      committed = snapshot_->metadata();
+    }
+    ASSIGN_OR_RETURN(constraints_, delta::TableConstraints(committed));
+  }
   std::string projection;
   for (size_t i = 0; i < fields_.size(); ++i) {
     projection += (i ? ", " : "") + projection_[i] + " AS " + QuoteIdentifier(fields_[i].name);
@@ -653,13 +680,13 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
         "CREATE OR REPLACE TEMP VIEW {} AS SELECT {}, {} AS {} FROM {}", QuoteIdentifier(kRowsView),
         projection, QuoteIdentifier(options_.row_id_column), QuoteIdentifier(kRowIdColumn),
         QuoteIdentifier(kQueryTable))));
-    RETURN_NOT_OK(engine::CheckNotNull(conn_, kRowsView, fields_));
+    RETURN_NOT_OK(CheckRows(kRowsView));
   } else {
     source_ = {QuoteIdentifier(kRowsTable), "__r.rowid"};
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
                                             QuoteIdentifier(kRowsTable), projection,
                                             QuoteIdentifier(kQueryTable))));
-    RETURN_NOT_OK(engine::CheckNotNull(conn_, kRowsTable, fields_));
+    RETURN_NOT_OK(CheckRows(kRowsTable));
   }
 
   // Files to remove.

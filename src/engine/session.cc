@@ -12,6 +12,7 @@
 #include "delta/partition_value.h"
 #include "delta/snapshot.h"
 #include "engine/delta_dml.h"
+#include "engine/delta_constraints.h"
 #include "engine/delta_maintenance.h"
 #include "engine/delta_scan.h"
 #include "engine/scan_predicate.h"
@@ -448,6 +449,71 @@ Result<std::optional<QueryResult>> Session::RunMaintenanceStatement(std::string_
     ASSIGN_OR_RETURN(QueryResult r,
                      conn_->Query("SELECT 'spark.databricks.delta.retentionDurationCheck.enabled' "
                                   "AS key, " + QuoteString(value) + " AS value"));
+    return Handled(std::move(r));
+  }
+
+  // ALTER TABLE <table> ADD CONSTRAINT <name> CHECK (<expr>)
+  // ALTER TABLE <table> DROP CONSTRAINT [IF EXISTS] <name>
+  if (IsWord(tokens, first, "ALTER") && IsWord(tokens, Next(tokens, first + 1), "TABLE")) {
+    ASSIGN_OR_RETURN(auto ref, ParseTableRef(tokens, Next(tokens, Next(tokens, first + 1) + 1)));
+    if (!ref) return Handled();  // not a Delta table: DuckDB's ALTER TABLE
+    size_t k = Next(tokens, ref->end);
+    const bool add = IsWord(tokens, k, "ADD");
+    if (ref->version || ref->timestamp_ms || !(add || IsWord(tokens, k, "DROP")) ||
+        !IsWord(tokens, Next(tokens, k + 1), "CONSTRAINT")) {
+      return line_ctx(Status::NotSupported(
+          "ALTER TABLE on a Delta table supports ADD CONSTRAINT <name> CHECK (<expr>) and DROP "
+          "CONSTRAINT [IF EXISTS] <name>"));
+    }
+    k = Next(tokens, Next(tokens, k + 1) + 1);
+    bool if_exists = false;
+    if (!add && IsWord(tokens, k, "IF") && IsWord(tokens, Next(tokens, k + 1), "EXISTS")) {
+      if_exists = true;
+      k = Next(tokens, Next(tokens, k + 1) + 1);
+    }
+    if (k >= tokens.size() ||
+        (tokens[k].kind != TokenKind::kWord && tokens[k].kind != TokenKind::kBacktick)) {
+      return line_ctx(Status::InvalidArgument("ALTER TABLE: expected a constraint name"));
+    }
+    const std::string name = tokens[k].kind == TokenKind::kBacktick ? Unquote(tokens[k])
+                                                                    : std::string(tokens[k].text);
+    k = Next(tokens, k + 1);
+    ASSIGN_OR_RETURN(OpenedTable table, OpenTableStore(ref->path));
+    if (!add) {
+      RETURN_NOT_OK(line_ctx(ExpectEnd(tokens, k, "ALTER TABLE ... DROP CONSTRAINT")));
+      RETURN_NOT_OK(line_ctx(
+          DropCheckConstraint(*table.store, table.root, *parquet_, name, if_exists).status()));
+      ASSIGN_OR_RETURN(QueryResult r, conn_->Query("SELECT 1 AS ok LIMIT 0"));
+      return Handled(std::move(r));
+    }
+    // CHECK ( <expr> ): the expression is kept as written (Spark SQL), as Delta Lake stores it.
+    size_t open = Next(tokens, k + 1);
+    if (!IsWord(tokens, k, "CHECK") || !IsSymbol(tokens, open, '(')) {
+      return line_ctx(Status::InvalidArgument("ALTER TABLE ... ADD CONSTRAINT: expected CHECK (<expr>)"));
+    }
+    size_t close = open;
+    for (int depth = 0; close < tokens.size(); ++close) {
+      if (IsSymbol(tokens, close, '(')) ++depth;
+      if (IsSymbol(tokens, close, ')') && --depth == 0) break;
+    }
+    if (close >= tokens.size()) {
+      return line_ctx(Status::InvalidArgument("ALTER TABLE ... ADD CONSTRAINT: unbalanced parentheses"));
+    }
+    RETURN_NOT_OK(line_ctx(ExpectEnd(tokens, Next(tokens, close + 1), "ALTER TABLE ... ADD CONSTRAINT")));
+    std::string_view expression = text.substr(tokens[open].offset + 1,
+                                              tokens[close].offset - tokens[open].offset - 1);
+    while (!expression.empty() && std::isspace(static_cast<unsigned char>(expression.front()))) {
+      expression.remove_prefix(1);
+    }
+    while (!expression.empty() && std::isspace(static_cast<unsigned char>(expression.back()))) {
+      expression.remove_suffix(1);
+    }
+    if (expression.empty()) {
+      return line_ctx(Status::InvalidArgument("ALTER TABLE ... ADD CONSTRAINT: empty CHECK expression"));
+    }
+    RETURN_NOT_OK(line_ctx(
+        AddCheckConstraint(*conn_, *table.store, table.root, *parquet_, name, expression).status()));
+    ASSIGN_OR_RETURN(QueryResult r, conn_->Query("SELECT 1 AS ok LIMIT 0"));
     return Handled(std::move(r));
   }
 

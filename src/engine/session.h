@@ -32,6 +32,8 @@
 //   - event_log('<pipeline>') in FROM: the pipeline's event log (pipeline/event_log.h), a Delta
 //     table found through SessionOptions::resolve_event_log;
 //   - with SessionOptions::dialect kSpark, Spark SQL functions, types and literals;
+//   - ALTER TABLE <table> ADD CONSTRAINT <name> CHECK (<expr>) and ALTER TABLE <table> DROP
+//     CONSTRAINT [IF EXISTS] <name> (engine/delta_constraints.h), returning no rows;
 //   - maintenance commands (engine/delta_maintenance.h): VACUUM <table> [RETAIN n HOURS] [DRY RUN],
 //     RESTORE [TABLE] <table> [TO] VERSION|TIMESTAMP AS OF ..., CREATE [OR REPLACE] TABLE <table>
 //     [SHALLOW|DEEP] CLONE <table> [time travel], OPTIMIZE <table> [WHERE <partition predicate>]

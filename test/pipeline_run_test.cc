@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "engine/session.h"
+#include "pipeline/flow_progress.h"
 #include "pipeline/pipeline_update.h"
 #include "session_rows.h"
 #include "storage/test_util.h"
@@ -175,6 +176,33 @@ TEST_F(PipelineRunTest, SecondRunProcessesOnlyNewFiles) {
   }
   EXPECT_EQ(commits("gold_status"), gold_commits);
   EXPECT_EQ(commits("silver_orders"), silver_commits);
+}
+
+// Many runs, each with a new file: every row once, and the flow's progress log compacted (a run
+// reads the newest compact file and the batches after it, pipeline/flow_progress.h).
+TEST_F(PipelineRunTest, ManyRunsCompactTheProgressLog) {
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  const int runs = 2 * static_cast<int>(kCompactInterval) + 3;
+  for (int i = 0; i < runs; ++i) {
+    WriteFile(root_ / "landing" / "orders" / ("more" + std::to_string(i) + ".csv"),
+              "order_id,amount,status\n" + std::to_string(100 + i) + ",1,placed\n");
+    ASSERT_OK_AND_ASSIGN(auto run, RunOnce());
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ(Find(run, "bronze_orders")->metrics.num_input_files, 1) << "run " << i;
+  }
+  EXPECT_EQ(Rows("SELECT count(*), count(DISTINCT order_id) FILTER (WHERE TRY_CAST(order_id AS "
+                 "INTEGER) >= 100) FROM " + Table("bronze_orders")),
+            std::vector<std::string>{std::to_string(5 + runs) + "|" + std::to_string(runs)});
+  size_t compact = 0, batches = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "lakehouse" / "_pipelines")) {
+    const std::string path = e.path().string();
+    if (path.find("/flows/bronze_orders/") == std::string::npos) continue;
+    compact += path.ends_with(".compact.json");
+    batches += path.ends_with(".json") && !path.ends_with(".compact.json");
+  }
+  EXPECT_EQ(compact, 1u);
+  EXPECT_LE(batches, static_cast<size_t>(kCompactInterval + kRetainedBatches));
 }
 
 TEST_F(PipelineRunTest, FullRefreshReprocessesAndRerunsOnceFlows) {

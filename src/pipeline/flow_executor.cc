@@ -920,12 +920,12 @@ Result<FlowMetrics> FlowExecutor::Run() {
   }
   app_id = app_for(epoch);
   FlowProgressLog log(*ctx_.state, fmt::format("flows/{}/epoch-{}", flow_.name, epoch));
-  ASSIGN_OR_RETURN(auto plans, log.ReadAll());
+  ASSIGN_OR_RETURN(FlowProgress progress, log.Read());
 
   std::optional<BatchPlan> plan;
   int64_t new_files = 0;
-  if (!plans.empty() && plans.back().batch > committed) {
-    plan = plans.back();  // planned, not committed: run it again, exactly
+  if (progress.latest && progress.latest->batch > committed) {
+    plan = progress.latest;  // planned, not committed: run it again, exactly
     for (const auto& [key, s] : plan->sources) new_files += static_cast<int64_t>(s.files.size());
   } else if (flow_.once) {
     if (committed >= 0) {
@@ -935,9 +935,10 @@ Result<FlowMetrics> FlowExecutor::Run() {
       return m;
     }
     plan = BatchPlan{0, NowMs(), {}};
-    RETURN_NOT_OK(log.Write(*plan));
+    RETURN_NOT_OK(log.Write(*plan, progress));
   } else {
-    ASSIGN_OR_RETURN(plan, run.PlanBatch(SummarizeProgress(plans), plans.empty() ? 0 : plans.back().batch + 1,
+    ASSIGN_OR_RETURN(plan, run.PlanBatch(progress.history,
+                                         progress.latest ? progress.latest->batch + 1 : 0,
                                          &new_files));
     if (!plan) {
       FlowMetrics m;
@@ -945,7 +946,7 @@ Result<FlowMetrics> FlowExecutor::Run() {
       m.detail = "no new data";
       return m;
     }
-    RETURN_NOT_OK(log.Write(*plan));
+    RETURN_NOT_OK(log.Write(*plan, progress));
   }
   RETURN_NOT_OK(run.RegisterSources(flow_, &*plan, nullptr));
   FlowMetrics m;

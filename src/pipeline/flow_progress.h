@@ -19,6 +19,20 @@
 // where a Delta source's versions (start_version, end_version] were read (start_version -1 with
 // "initial_snapshot": true: the whole snapshot at end_version).
 //
+// Compaction (as Spark's file-source metadata log compacts, and for the same reason: a flow run
+// every minute plans about 1,440 batches a day, and every run reads its log): after batch b with
+// (b + 1) % kCompactInterval == 0, Write also records
+//
+//   <state>/flows/<flow>/epoch-<E>/offsets/<b, 10 digits>.compact.json
+//     {"through_batch": b, "sources": {"<source key>": {"planned_files": ["...", ...],
+//       "schema": <ingest schema JSON> | null, "end_version": 9 | null}}}
+//
+// the summary (SourceHistory) of batches 0..b, with put-if-absent, and then deletes older compact
+// files and the batch files more than kRetainedBatches before b. Read starts from the newest
+// compact file and reads only the batch files from b on, so a run reads at most about
+// kCompactInterval plans. A run killed at any point leaves a log that reads the same: the compact
+// file is whole or absent, and the batch files it replaces are deleted only after it exists.
+//
 // Thread-safety: one flow's log is used by one thread at a time.
 #pragma once
 
@@ -58,30 +72,49 @@ struct BatchPlan {
   std::map<std::string, SourceProgress> sources;  // by source key
 };
 
-class FlowProgressLog {
- public:
-  // `folder` is "flows/<flow>/epoch-<E>" in `store` (the pipeline state store).
-  FlowProgressLog(storage::ObjectStore& store, std::string folder)
-      : store_(store), folder_(std::move(folder)) {}
-
-  // Every planned batch, oldest first. Corruption naming the file for an unreadable plan.
-  Result<std::vector<BatchPlan>> ReadAll();
-  // Records a plan. AlreadyExists when that batch was planned before (another run is active).
-  Status Write(const BatchPlan& plan);
-
- private:
-  std::string KeyOf(int64_t batch) const;
-  storage::ObjectStore& store_;
-  std::string folder_;
-};
-
 // The latest state of each source over a log: files already planned, the last schema, and the
 // last Delta version read.
 struct SourceHistory {
   std::set<std::string> planned_files;
   std::string schema_json;            // "" when never planned
   std::optional<int64_t> end_version; // Delta sources
+
+  bool operator==(const SourceHistory&) const = default;
 };
-std::map<std::string, SourceHistory> SummarizeProgress(const std::vector<BatchPlan>& plans);
+
+// Adds `plan` (newer than every plan already in `history`) to `history`.
+void AddToHistory(const BatchPlan& plan, std::map<std::string, SourceHistory>* history);
+
+// What a flow's log says.
+struct FlowProgress {
+  std::map<std::string, SourceHistory> history;  // over every planned batch
+  std::optional<BatchPlan> latest;               // the newest planned batch; none for a new log
+};
+
+inline constexpr int64_t kCompactInterval = 10;
+inline constexpr int64_t kRetainedBatches = 10;
+
+class FlowProgressLog {
+ public:
+  // `folder` is "flows/<flow>/epoch-<E>" in `store` (the pipeline state store).
+  FlowProgressLog(storage::ObjectStore& store, std::string folder)
+      : store_(store), folder_(std::move(folder)) {}
+
+  // The log's history and newest plan. Corruption naming the file for an unreadable plan or
+  // compact file.
+  Result<FlowProgress> Read();
+  // Records `plan`, the batch after `before.latest` (`before` is what Read returned), and
+  // compacts the log when the batch ends an interval (header comment). AlreadyExists when that
+  // batch was planned before (another run is active).
+  Status Write(const BatchPlan& plan, const FlowProgress& before);
+
+ private:
+  std::string OffsetsPrefix() const;
+  std::string KeyOf(int64_t batch) const;
+  std::string CompactKeyOf(int64_t batch) const;
+  Status Compact(int64_t through_batch, const std::map<std::string, SourceHistory>& history);
+  storage::ObjectStore& store_;
+  std::string folder_;
+};
 
 }  // namespace medallion::pipeline

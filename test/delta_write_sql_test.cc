@@ -463,6 +463,7 @@ TEST_F(DeltaWriteTest, ReplaceWhereOnPartitionColumns) {
   EXPECT_EQ(w.num_removed_files, 1);
   EXPECT_EQ(w.num_deleted_rows, 3);
   EXPECT_EQ(w.num_copied_rows, 0);
+  EXPECT_EQ(w.num_files_scanned, 1);  // the other partitions are skipped by their values
   ExpectSameRows("SELECT i, i % 3 AS p FROM range(9) t(i) WHERE i % 3 <> 1 UNION ALL SELECT 50, 1");
   // New rows must all match the predicate (Spark's message).
   auto bad = Write("SELECT 51 AS i, 2 AS p", rw);
@@ -487,6 +488,7 @@ TEST_F(DeltaWriteTest, ReplaceWhereOnDataColumnsRewritesFiles) {
   EXPECT_EQ(w.num_deleted_rows, 2);
   EXPECT_EQ(w.num_copied_rows, 3);
   EXPECT_EQ(w.num_inserted_rows, 1);
+  EXPECT_EQ(w.num_files_scanned, 1);  // {5..9} is skipped by its statistics
   ExpectSameRows(
       "SELECT i, 'v' || i AS s FROM range(10) t(i) WHERE NOT (i >= 3 AND i < 5) UNION ALL SELECT "
       "3, 'new'");

@@ -21,6 +21,7 @@
 #include "engine/delta_types.h"
 #include "engine/duckdb_parquet_writer.h"
 #include "engine/file_statistics.h"
+#include "engine/scan_predicate.h"
 #include "engine/sql_text.h"
 
 namespace medallion::engine {
@@ -522,9 +523,21 @@ Status Writer::PlanReplaceWhere() {
         "Written data does not conform to partial table overwrite condition or constraint '{}'",
         pred));
   }
-  ASSIGN_OR_RETURN(delta::FileSelection all, delta::SelectFiles(*snapshot_, {}));
+  // Only the files that data skipping keeps (partition values and statistics against the
+  // predicate's simple conjuncts) can hold matching rows; a predicate it cannot use keeps all.
+  delta::SkippingPredicate skipping;
+  if (auto extracted = ExtractScanPredicate(
+          conn_, fmt::format("SELECT * FROM {} WHERE {}", QuoteIdentifier(kTableView), pred),
+          kTableView);
+      extracted.ok()) {
+    skipping = std::move(*extracted);
+  }
+  auto candidates = delta::SelectFiles(*snapshot_, skipping);
+  if (!candidates.ok()) candidates = delta::SelectFiles(*snapshot_, delta::SkippingPredicate{});
+  RETURN_NOT_OK(candidates.status());
+  result_.num_files_scanned = candidates->kept;
   ASSIGN_OR_RETURN(std::vector<FileMatch> matches,
-                   MatchFiles(conn_, *snapshot_, store_, all, kTableView, pred));
+                   MatchFiles(conn_, *snapshot_, store_, *candidates, kTableView, pred));
   std::vector<std::string> partial;
   int64_t now = NowMs();
   for (const FileMatch& m : matches) {

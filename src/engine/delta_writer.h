@@ -54,9 +54,10 @@
 // `replace_where` only rows matching the predicate (a SQL boolean expression over the table's
 // columns) are replaced: every new row must match it (else InvalidArgument "Written data does not
 // conform to partial table overwrite condition or constraint '<predicate>'", Spark's message);
-// files all of whose rows match are removed; files with some matching rows are rewritten without
-// them (copy-on-write: the kept rows are written again into new files of the same commit). A
-// predicate on partition columns thus replaces whole partitions.
+// only the files data skipping keeps are read; files all of whose rows match are removed; files
+// with some matching rows are rewritten without them (copy-on-write: the kept rows are written
+// again into new files of the same commit). A predicate on partition columns thus replaces whole
+// partitions.
 //
 // Statistics: as Spark writes them, for the first delta.dataSkippingNumIndexedCols leaf columns
 // (engine/file_statistics.h says which and how).
@@ -150,6 +151,9 @@ struct WriteResult {
   int64_t num_removed_files = 0;
   int64_t num_deleted_rows = 0;  // overwrite with replace_where: rows removed (-1: unknown)
   int64_t num_copied_rows = 0;   // replace_where: rows rewritten from partially matching files
+  // replace_where: the files read to find matching rows, after data skipping (partition values
+  // and statistics against the predicate's simple conjuncts, delta/data_skipping.h).
+  int64_t num_files_scanned = 0;
   bool checkpoint_written = false;
   // NULLs in the added files per top-level column of a primitive type (partition columns and
   // nested columns are not counted), from the files' statistics.

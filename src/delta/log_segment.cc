@@ -289,6 +289,15 @@ Result<LogSegment> ListLogSegment(storage::ObjectStore& store, std::string_view 
     MLOG_DEBUG("delta: {} names checkpoint {} of {}, which is not complete; listing the whole log",
                kLastCheckpointFile, hint->version, TableName(table_root));
   }
+  // Time travel below the hint (or without one): a checkpoint among the kTimeTravelWindow
+  // versions before the target spares listing the whole log. Otherwise, the whole log.
+  if (version && *version > kTimeTravelWindow) {
+    ASSIGN_OR_RETURN(auto listing, ListLog(store, table_root, *version - kTimeTravelWindow));
+    const bool has_checkpoint =
+        std::any_of(listing.checkpoints.begin(), listing.checkpoints.end(),
+                    [&](const CheckpointFiles& c) { return c.version <= *version; });
+    if (has_checkpoint) return LogSegment::FromListing(listing, table_root, version);
+  }
   ASSIGN_OR_RETURN(auto listing, ListLog(store, table_root));
   return LogSegment::FromListing(listing, table_root, version);
 }

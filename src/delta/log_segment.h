@@ -138,6 +138,10 @@ class LogSegment {
 // checkpoint's version on (PROTOCOL.md, "Last Checkpoint File": the hint lets readers skip listing
 // the whole log); if the listing does not hold a complete checkpoint of that version (a stale or
 // wrong hint), the whole log is listed, so the hint never changes the result, only its cost.
+// Time travel to a version below the hint (or without one) first lists only from
+// kTimeTravelWindow versions before it, and uses that listing when it holds a complete checkpoint
+// at or below the version (a table checkpointed every 10 or 100 commits has one there).
+inline constexpr int64_t kTimeTravelWindow = 100;
 Result<LogSegment> ListLogSegment(storage::ObjectStore& store, std::string_view table_root,
                                   std::optional<int64_t> version = std::nullopt);
 

@@ -298,6 +298,36 @@ TEST_F(LogSegmentTest, LastCheckpointHintOnlyChangesTheCostOfListing) {
   EXPECT_TRUE(past.status().IsNotFound()) << past.status().ToString();
 }
 
+// Time travel below the hint lists from kTimeTravelWindow versions before the target when a
+// checkpoint is there, else the whole log: the segment is the same either way.
+TEST_F(LogSegmentTest, TimeTravelBelowTheHintFindsTheCheckpointBeforeIt) {
+  const int64_t w = kTimeTravelWindow;
+  Commits(0, 3 * w);
+  Put(CheckpointName(10));
+  Put(CheckpointName(2 * w));
+  Put(CheckpointName(3 * w));
+  Put("_last_checkpoint", "{\"version\":" + std::to_string(3 * w) + "}");
+  // A checkpoint in the window before the target.
+  auto near = Segment(2 * w + 5);
+  ASSERT_TRUE(near.ok()) << near.status().ToString();
+  ASSERT_TRUE(near->checkpoint());
+  EXPECT_EQ(near->checkpoint()->version, 2 * w);
+  EXPECT_EQ(near->commits().size(), 5u);
+  // None in the window (the newest before 2w - 1 is at 10): the whole log.
+  auto far = Segment(2 * w - 1);
+  ASSERT_TRUE(far.ok()) << far.status().ToString();
+  ASSERT_TRUE(far->checkpoint());
+  EXPECT_EQ(far->checkpoint()->version, 10);
+  EXPECT_EQ(far->commits().front().name.version, 11);
+  EXPECT_EQ(far->commits().back().name.version, 2 * w - 1);
+  // Without a hint too.
+  ASSERT_TRUE(store_.Delete(LogKey(root_, "_last_checkpoint")).ok());
+  auto unhinted = Segment(2 * w + 1);
+  ASSERT_TRUE(unhinted.ok()) << unhinted.status().ToString();
+  EXPECT_EQ(unhinted->checkpoint()->version, 2 * w);
+  EXPECT_EQ(Versions(*unhinted), (std::vector<int64_t>{2 * w + 1}));
+}
+
 TEST_F(LogSegmentTest, LastCheckpointHintIsTolerant) {
   auto none = ReadLastCheckpointHint(store_, root_);
   ASSERT_TRUE(none.ok());

@@ -48,6 +48,10 @@
 //     wider integer, float to double); readers cast older files (this medallion's scan does);
 //   - a NOT NULL column (top level) holding a NULL: InvalidArgument
 //     "NOT NULL constraint violated for column: x".
+//   - a row for which a CHECK constraint or column invariant of the table is false or NULL:
+//     InvalidArgument naming the constraint and the row's values (engine/delta_constraints.h),
+//     checked before the commit (on the new files for a write straight from the query, which
+//     are then removed);
 //   - partition_by differing from the table's partition columns: InvalidArgument.
 //
 // Overwrite (Mode::kOverwrite) removes every active file and adds the new ones in one commit. With

@@ -9,13 +9,10 @@
 #include <filesystem>
 #include <string>
 
-#include "delta/snapshot.h"
 #include "delta/transaction.h"
+#include "delta_table_test.h"
 #include "delta_validity.h"
-#include "engine/duckdb_parquet_handler.h"
-#include "engine/session.h"
 #include "session_rows.h"
-#include "storage/local_object_store.h"
 #include "storage/test_util.h"
 
 namespace medallion::engine {
@@ -23,24 +20,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class DeltaConstraintsTest : public ::testing::Test {
+class DeltaConstraintsTest : public testutil::DeltaTableTest {
  protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(session_, Session::Open());
-    ASSERT_OK_AND_ASSIGN(store_, storage::LocalObjectStore::Make(folder_.path(), {/*sync=*/false}));
-    ASSERT_OK_AND_ASSIGN(parquet_, DuckDbParquetHandler::Make());
-  }
-
-  std::string Path(const std::string& table = "t") const { return folder_.path() + "/" + table; }
-  std::string Ref(const std::string& table = "t") const { return "delta.`" + Path(table) + "`"; }
-
   void Run(const std::string& sql) { ASSERT_OK(session_->Query(sql).status()) << sql; }
-
-  std::shared_ptr<const delta::Snapshot> Snapshot(const std::string& table = "t") {
-    auto s = delta::SnapshotBuilder(*store_, table).Build(*parquet_);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? *s : nullptr;
-  }
 
   // "<operation> <operationParameters>" of the latest commit, from DESCRIBE HISTORY.
   std::string LastCommit() {
@@ -72,11 +54,6 @@ class DeltaConstraintsTest : public ::testing::Test {
     EXPECT_EQ(Snapshot(table)->version(), version) << sql;
     EXPECT_EQ(DataFiles(table), files) << sql << ": files were left behind";
   }
-
-  storage::TempFolder folder_;
-  std::unique_ptr<Session> session_;
-  std::unique_ptr<storage::LocalObjectStore> store_;
-  std::unique_ptr<DuckDbParquetHandler> parquet_;
 };
 
 TEST_F(DeltaConstraintsTest, AddConstraintValidatesExistingRowsAndUpgradesTheProtocol) {

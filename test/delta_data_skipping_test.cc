@@ -12,6 +12,7 @@
 
 #include "delta/data_skipping.h"
 #include "delta/snapshot.h"
+#include "delta_table_test.h"
 #include "delta_validity.h"
 #include "session_rows.h"
 #include "engine/delta_dml.h"
@@ -37,29 +38,14 @@ constexpr char kPartitionedRows[] =
     "SELECT i::BIGINT AS id, (i * 10)::INTEGER AS v, "
     "CASE WHEN i < 30 THEN 'a' WHEN i < 60 THEN 'b' END AS p FROM range(100) t(i)";
 
-class DataSkippingTest : public ::testing::Test {
+class DataSkippingTest : public testutil::DeltaTableTest {
  protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(session_, Session::Open());
-    ASSERT_OK_AND_ASSIGN(store_, storage::LocalObjectStore::Make(folder_.path(), {/*sync=*/false}));
-    ASSERT_OK_AND_ASSIGN(parquet_, DuckDbParquetHandler::Make());
-  }
-
-  std::string Path() const { return folder_.path() + "/t"; }
-  std::string Ref() const { return "delta.`" + Path() + "`"; }
-
   void MakeTable(const std::string& sql, std::vector<std::string> partition_by = {}) {
     WriteOptions options;
     options.target_file_rows = 10;
     options.partition_by = std::move(partition_by);
     ASSERT_OK(WriteDelta(session_->connection(), sql, *store_, "t", *parquet_, options).status());
     ASSERT_OK(session_->Query(std::string("CREATE OR REPLACE TABLE expected AS ") + sql).status());
-  }
-
-  std::shared_ptr<const delta::Snapshot> Snapshot() {
-    auto s = delta::SnapshotBuilder(*store_, "t").Build(*parquet_);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? *s : nullptr;
   }
 
   // Deletes from disk every data file that `keep` does not select; returns how many were kept.
@@ -86,11 +72,6 @@ class DataSkippingTest : public ::testing::Test {
     testutil::ExpectSameMultiset(*session_, Ref(), "expected");
     EXPECT_OK(validity::ValidateDeltaTable(Path()));
   }
-
-  storage::TempFolder folder_;
-  std::unique_ptr<Session> session_;
-  std::unique_ptr<storage::LocalObjectStore> store_;
-  std::unique_ptr<DuckDbParquetHandler> parquet_;
 };
 
 delta::SkippingPredicate Where(ColumnPredicate p) {

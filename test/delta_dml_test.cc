@@ -15,6 +15,7 @@
 #include <string>
 
 #include "delta/snapshot.h"
+#include "delta_table_test.h"
 #include "delta_validity.h"
 #include "session_rows.h"
 #include "engine/delta_writer.h"
@@ -32,17 +33,8 @@ using ::testing::HasSubstr;
 constexpr char kRows[] =
     "SELECT i::BIGINT AS id, (i * 10)::INTEGER AS v, 'r' || i AS s FROM range(100) t(i)";
 
-class DeltaDmlTest : public ::testing::Test {
+class DeltaDmlTest : public testutil::DeltaTableTest {
  protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(session_, Session::Open());
-    ASSERT_OK_AND_ASSIGN(store_, storage::LocalObjectStore::Make(folder_.path(), {/*sync=*/false}));
-    ASSERT_OK_AND_ASSIGN(parquet_, DuckDbParquetHandler::Make());
-  }
-
-  std::string Path(const std::string& table = "t") const { return folder_.path() + "/" + table; }
-  std::string Ref(const std::string& table = "t") const { return "delta.`" + Path(table) + "`"; }
-
   // The table `t` (10 files of 10 rows) and the same rows in the DuckDB table `expected`.
   void MakeTable(WriteOptions options = {}, const std::string& sql = kRows) {
     options.target_file_rows = 10;
@@ -78,15 +70,9 @@ class DeltaDmlTest : public ::testing::Test {
   }
 
   size_t ActiveFiles() {
-    auto s = delta::SnapshotBuilder(*store_, "t").Build(*parquet_);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? (*s)->files().size() : 0;
+    auto s = Snapshot();
+    return s ? s->files().size() : 0;
   }
-
-  storage::TempFolder folder_;
-  std::unique_ptr<Session> session_;
-  std::unique_ptr<storage::LocalObjectStore> store_;
-  std::unique_ptr<DuckDbParquetHandler> parquet_;
 };
 
 TEST_F(DeltaDmlTest, DeleteRewritesOnlyFilesWithMatchingRows) {

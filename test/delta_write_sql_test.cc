@@ -13,6 +13,7 @@
 #include "delta/log_segment.h"
 #include "delta/snapshot.h"
 #include "delta/transaction.h"
+#include "delta_table_test.h"
 #include "delta_validity.h"
 #include "session_rows.h"
 #include "engine/delta_writer.h"
@@ -27,17 +28,8 @@ namespace {
 using ::testing::HasSubstr;
 using Mode = WriteOptions::Mode;
 
-class DeltaWriteTest : public ::testing::Test {
+class DeltaWriteTest : public testutil::DeltaTableTest {
  protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(session_, Session::Open());
-    ASSERT_OK_AND_ASSIGN(store_, storage::LocalObjectStore::Make(folder_.path(), {/*sync=*/false}));
-    ASSERT_OK_AND_ASSIGN(parquet_, DuckDbParquetHandler::Make());
-  }
-
-  std::string Path(const std::string& table = "t") const { return folder_.path() + "/" + table; }
-  std::string Ref(const std::string& table = "t") const { return "delta.`" + Path(table) + "`"; }
-
   Result<WriteResult> Write(std::string_view sql, WriteOptions options = {},
                             const std::string& table = "t") {
     return WriteDelta(session_->connection(), sql, *store_, table, *parquet_, options);
@@ -60,12 +52,6 @@ class DeltaWriteTest : public ::testing::Test {
 
   int64_t Count(const std::string& sql) { return testutil::CountOf(*session_, sql); }
 
-  std::shared_ptr<const delta::Snapshot> Snapshot(const std::string& table = "t") {
-    auto s = delta::SnapshotBuilder(*store_, table).Build(*parquet_);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? *s : nullptr;
-  }
-
   void ExpectValid(const std::string& table = "t") {
     EXPECT_OK(validity::ValidateDeltaTable(Path(table)));
   }
@@ -81,11 +67,6 @@ class DeltaWriteTest : public ::testing::Test {
                                 Ref(table), expected_sql)),
               0);
   }
-
-  storage::TempFolder folder_;
-  std::unique_ptr<Session> session_;
-  std::unique_ptr<storage::LocalObjectStore> store_;
-  std::unique_ptr<DuckDbParquetHandler> parquet_;
 };
 
 constexpr char kAllTypes[] =

@@ -24,10 +24,10 @@ std::string TableName(const storage::ObjectStore& store, std::string_view root) 
   return root.empty() ? store.Describe() : store.Describe() + "/" + std::string(root);
 }
 
-// DuckDB SQL that is true exactly when a row satisfies `expression` (false and NULL fail).
-Result<std::string> SatisfiedSql(std::string_view expression) {
-  ASSIGN_OR_RETURN(std::string sql, TranslateSparkSql(expression));
-  return "coalesce((" + sql + "), false)";
+// DuckDB SQL that is true exactly when a row satisfies `translated` (a constraint's expression
+// translated to DuckDB SQL; false and NULL fail).
+std::string SatisfiedSql(const std::string& translated) {
+  return "coalesce((" + translated + "), false)";
 }
 
 // Runs `sql`; when it fails and uses the Spark SQL macros (spark_*), registers them on the
@@ -91,7 +91,8 @@ Status CheckRowConstraints(Connection& conn, std::string_view rows,
   std::vector<std::string> satisfied;
   std::string counts;
   for (const auto& c : constraints) {
-    ASSIGN_OR_RETURN(std::string sql, SatisfiedSql(c.expression));
+    ASSIGN_OR_RETURN(std::string translated, TranslateSparkSql(c.expression));
+    std::string sql = SatisfiedSql(translated);
     counts += fmt::format("{}count(*) FILTER (WHERE NOT {})", counts.empty() ? "" : ", ", sql);
     satisfied.push_back(std::move(sql));
   }
@@ -124,7 +125,6 @@ Result<int64_t> AddCheckConstraint(Connection& conn, storage::ObjectStore& store
         table, name, it->second));
   }
   ASSIGN_OR_RETURN(std::string translated, TranslateSparkSql(expression));
-  ASSIGN_OR_RETURN(std::string satisfied, SatisfiedSql(expression));
   RETURN_NOT_OK(RegisterDeltaScan(conn, *snapshot, store, kScanView));
   const std::string view = QuoteIdentifier(kScanView);
   auto violations = [&]() -> Result<int64_t> {
@@ -138,7 +138,7 @@ Result<int64_t> AddCheckConstraint(Connection& conn, storage::ObjectStore& store
     }
     ASSIGN_OR_RETURN(QueryResult r,
                      conn.Query(fmt::format("SELECT count(*) FROM {} WHERE NOT {}", view,
-                                            satisfied)));
+                                            SatisfiedSql(translated))));
     return r.GetInt64(0, 0);
   }();
   (void)conn.Execute("DROP VIEW IF EXISTS " + view);

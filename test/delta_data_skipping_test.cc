@@ -1,6 +1,6 @@
 // Data skipping end to end (delta/data_skipping.h through engine/): a query on delta.`path` reads
-// only the files its WHERE may need, partitioned views are a UNION ALL per partition and still
-// return every row, and DELETE / UPDATE / MERGE scan and rewrite only the files chosen by
+// only the files its WHERE may need, partitioned views (Hive partitioning from the folders, a
+// UNION ALL per partition, or a join) still return every row with the log's partition values, and DELETE / UPDATE / MERGE scan and rewrite only the files chosen by
 // statistics and partitions. "Not read" is shown by deleting the other data files from disk: the
 // statement still succeeds.
 #include <fmt/format.h>
@@ -122,8 +122,17 @@ TEST_F(DataSkippingTest, QueriesReadOnlyTheFilesTheirWhereNeeds) {
                    .ok());
 }
 
+// The SQL of the view `name` (to tell which form RegisterDeltaScan chose).
+std::string ViewSql(Session& session, const std::string& name) {
+  return testutil::TextOf(session, "SELECT sql FROM duckdb_views() WHERE view_name = '" + name + "'");
+}
+
 TEST_F(DataSkippingTest, PartitionedViewIsUnionPerPartitionAndPrunes) {
   MakeTable(kPartitionedRows, {"p"});
+  // A NULL partition (folder __HIVE_DEFAULT_PARTITION__) is not left to DuckDB's Hive partitioning.
+  ASSERT_OK(RegisterDeltaScan(session_->connection(), *Snapshot(), *store_, "v", {}, nullptr));
+  EXPECT_THAT(ViewSql(*session_, "v"), ::testing::HasSubstr("UNION ALL"));
+  EXPECT_THAT(ViewSql(*session_, "v"), ::testing::Not(::testing::HasSubstr("hive_types")));
   // Every row, with typed partition values (NULL partition included).
   ExpectMatchesDuckDb();
   EXPECT_EQ(Text("SELECT p, count(*), sum(id) FROM " + Ref() + " GROUP BY p ORDER BY p"),
@@ -138,15 +147,72 @@ TEST_F(DataSkippingTest, PartitionedViewIsUnionPerPartitionAndPrunes) {
 }
 
 TEST_F(DataSkippingTest, ManyPartitionsKeepTheJoin) {
-  // 70 partition tuples (> 64): one read_parquet joined to the partition values table.
-  MakeTable("SELECT i::BIGINT AS id, (i % 70)::INTEGER AS k, 'r' || i AS s FROM range(700) t(i)",
+  // 70 partition tuples (> 64) with a value Hive folders escape (a space): one read_parquet joined
+  // to the partition values table.
+  MakeTable("SELECT i::BIGINT AS id, 'k ' || (i % 70) AS k, 'r' || i AS s FROM range(700) t(i)",
             {"k"});
+  ASSERT_OK(RegisterDeltaScan(session_->connection(), *Snapshot(), *store_, "v", {}, nullptr));
+  EXPECT_THAT(ViewSql(*session_, "v"), ::testing::HasSubstr("JOIN"));
   ExpectMatchesDuckDb();
-  EXPECT_EQ(Text("SELECT count(*), sum(id) FROM " + Ref() + " WHERE k = 69"), "10,3840;");
+  EXPECT_EQ(Text("SELECT count(*), sum(id) FROM " + Ref() + " WHERE k = 'k 69'"), "10,3840;");
   EXPECT_EQ(DeleteFilesOtherThan(
-                Where(ColumnPredicate::Compare({"k"}, SkippingOp::kEqual, Scalar::Int64(3)))),
+                Where(ColumnPredicate::Compare({"k"}, SkippingOp::kEqual, Scalar::String("k 3")))),
             10);  // the writer cuts files of 10 consecutive rows, then by partition: 1 row each
-  EXPECT_EQ(Text("SELECT count(*) FROM " + Ref() + " WHERE k = 3"), "10;");
+  EXPECT_EQ(Text("SELECT count(*) FROM " + Ref() + " WHERE k = 'k 3'"), "10;");
+}
+
+TEST_F(DataSkippingTest, PartitionFoldersOfPlainValuesAreReadByHivePartitioning) {
+  // Two partition columns of plain values (the folders spell them): one read_parquet whose Hive
+  // columns are the partition values, typed, pruned by DuckDB under a filter.
+  MakeTable("SELECT i::BIGINT AS id, (i % 3)::INTEGER AS k, CASE WHEN i < 50 THEN 'lo' ELSE 'hi' "
+            "END AS band, DATE '2001-01-01' + (i % 2)::INTEGER AS d FROM range(100) t(i)",
+            {"k", "band", "d"});
+  ASSERT_OK(RegisterDeltaScan(session_->connection(), *Snapshot(), *store_, "v", {}, nullptr));
+  EXPECT_THAT(ViewSql(*session_, "v"), ::testing::HasSubstr("hive_types"));
+  EXPECT_THAT(ViewSql(*session_, "v"), ::testing::Not(::testing::HasSubstr("UNION ALL")));
+  ExpectMatchesDuckDb();
+  EXPECT_EQ(Text("SELECT typeof(k), typeof(band), typeof(d) FROM v LIMIT 1"), "INTEGER,VARCHAR,DATE;");
+  const size_t files = Snapshot()->files().size();
+  EXPECT_EQ(DeleteFilesOtherThan(
+                Where(ColumnPredicate::Compare({"k"}, SkippingOp::kEqual, Scalar::Int64(2)))),
+            files / 3);
+  EXPECT_EQ(Text("SELECT count(*), sum(id) FROM " + Ref() + " WHERE k = 2 AND band = 'hi'"),
+            Text("SELECT count(*), sum(id) FROM expected WHERE k = 2 AND band = 'hi'"));
+  EXPECT_EQ(Text("SELECT count(*) FROM " + Ref() + " WHERE k = 2 AND band = 'hi'"), "17;");
+
+}
+
+TEST_F(DataSkippingTest, PartitionValuesComeFromTheLogNotTheFolders) {
+  // A file in folder p=a/ whose add says p = "b", and a file that stores column p itself: the
+  // log's partitionValues win (PROTOCOL.md, "Partition Value Serialization"), so neither is read
+  // through Hive partitioning.
+  const std::string root = Path("odd");
+  std::filesystem::create_directories(root + "/p=a");
+  std::filesystem::create_directories(root + "/_delta_log");
+  ASSERT_OK(session_->Query("COPY (SELECT 1::BIGINT AS id) TO '" + root + "/p=a/f1.parquet'").status());
+  ASSERT_OK(session_->Query("COPY (SELECT 2::BIGINT AS id, 'x' AS p) TO '" + root + "/p=a/f2.parquet'")
+                .status());
+  const std::string schema =
+      R"({\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,)"
+      R"(\"metadata\":{}},{\"name\":\"p\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]})";
+  auto add = [](const std::string& file, const std::string& p) {
+    return fmt::format(R"({{"add":{{"path":"p=a/{}","partitionValues":{{"p":"{}"}},"size":1,)"
+                       R"("modificationTime":0,"dataChange":true}}}})",
+                       file, p);
+  };
+  const std::string log =
+      R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})" "\n" +
+      fmt::format(R"({{"metaData":{{"id":"x","format":{{"provider":"parquet","options":{{}}}},)"
+                  R"("schemaString":"{}","partitionColumns":["p"],"configuration":{{}},)"
+                  R"("createdTime":0}}}})",
+                  schema) +
+      "\n" + add("f1.parquet", "b") + "\n" + add("f2.parquet", "a") + "\n";
+  ASSERT_OK(store_->Write("odd/_delta_log/00000000000000000000.json", log));
+  EXPECT_EQ(Text("SELECT id, p FROM " + Ref("odd") + " ORDER BY id"), "1,b;2,a;");
+  auto snapshot = Snapshot("odd");
+  ASSERT_NE(snapshot, nullptr);
+  ASSERT_OK(RegisterDeltaScan(session_->connection(), *snapshot, *store_, "odd", {}, nullptr));
+  EXPECT_THAT(ViewSql(*session_, "odd"), ::testing::Not(::testing::HasSubstr("hive_types")));
 }
 
 TEST_F(DataSkippingTest, NullPartitionIsPruned) {

@@ -14,6 +14,7 @@
 
 #include "common/logging.h"
 #include "common/macros.h"
+#include "common/text.h"
 #include "delta/deletion_vector.h"
 #include "delta/file_path.h"
 #include "delta/partition_value.h"
@@ -144,6 +145,60 @@ Result<std::string> ResolveFileKey(std::string_view table_root, std::string_view
   }
   return Status::NotSupported(
       fmt::format("file path '{}' uses a URI scheme medallion cannot read", log_path));
+}
+
+// Whether DuckDB's own Hive partitioning reads the partition values of `files` exactly from their
+// `paths` (absolute, local): the path's only `key=value` segments are the directories right above
+// the file, one per partition column in order, each the column's name and its raw partitionValues
+// string (Spark's layout, PROTOCOL.md "Add File and Remove File" leaves paths to the writer). Values
+// must be plain text that Hive paths do not escape and DuckDB reads back unchanged: letters, digits,
+// '-', '_', '.'; not NULL (`__HIVE_DEFAULT_PARTITION__`), not empty, not "null"; columns of types
+// whose cast from such text is Delta's own parse of it. Column mapping is excluded: Spark names the
+// folders by the physical or a random prefix there.
+bool HivePathsMatch(const std::vector<std::string>& paths, const std::vector<const delta::AddFile*>& files,
+                    const std::vector<const StructField*>& partition_fields, bool mapping) {
+  if (mapping || partition_fields.empty()) return false;
+  for (const StructField* field : partition_fields) {
+    switch (field->type->kind()) {
+      case TypeKind::kString: case TypeKind::kLong: case TypeKind::kInteger: case TypeKind::kShort:
+      case TypeKind::kByte: case TypeKind::kDecimal: case TypeKind::kBoolean: case TypeKind::kDate:
+        break;
+      default:
+        return false;
+    }
+  }
+  auto plain = [](std::string_view v) {
+    if (v.empty() || v.size() > 256) return false;
+    if (v.size() == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' && (v[2] | 0x20) == 'l' &&
+        (v[3] | 0x20) == 'l') {
+      return false;
+    }
+    return std::all_of(v.begin(), v.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+  };
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& path = paths[i];
+    if (std::count(path.begin(), path.end(), '=') != static_cast<std::ptrdiff_t>(partition_fields.size())) {
+      return false;
+    }
+    // Walk the directories above the file from the innermost outwards.
+    size_t end = path.rfind('/');
+    for (size_t c = partition_fields.size(); c-- > 0;) {
+      if (end == std::string::npos || end == 0) return false;
+      const size_t begin = path.rfind('/', end - 1);
+      if (begin == std::string::npos) return false;
+      const std::string_view segment(path.data() + begin + 1, end - begin - 1);
+      const std::string& name = partition_fields[c]->name;
+      auto it = files[i]->partition_values.find(name);
+      if (it == files[i]->partition_values.end() || !it->second || !plain(*it->second) ||
+          segment != name + "=" + *it->second) {
+        return false;
+      }
+      end = begin;
+    }
+  }
+  return true;
 }
 
 // Views with at most this many distinct partition-value tuples are a UNION ALL of one read_parquet
@@ -317,7 +372,9 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
     }
     groups[file_tuples[i]].push_back(i);
   }
-  const bool use_union = partitioned && groups.size() <= kMaxPartitionBranches;
+  // Partition values from the paths by DuckDB when they spell them (checked below against the
+  // files' own columns too); else a UNION ALL with the values as constants, or a join.
+  bool use_hive = HivePathsMatch(paths, files, partition_fields, mapping);
 
   // Every file's columns, from one query over all the footers; each read's column list is built
   // from them. A read whose files all have the same columns goes without union_by_name, so that
@@ -338,10 +395,29 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
     schemas = FileSchemasOf(*read, paths);
     if (!schemas) MLOG_DEBUG("{}: parquet_schema answer not understood; DESCRIBE per read", ctx);
   }
+  // A data file that stores a partition column itself would clash with DuckDB's Hive column.
+  if (use_hive && schemas) {
+    for (const FileSchema& file : *schemas) {
+      for (const FileColumn& column : file) {
+        for (const auto& c : partition_columns) use_hive = use_hive && !EqualsIgnoreCase(c, column.name);
+      }
+    }
+  }
+  use_hive = use_hive && schemas.has_value();
+  const bool use_union = partitioned && !use_hive && groups.size() <= kMaxPartitionBranches;
   auto read_of = [&](const std::vector<size_t>& indexes, bool with_row_number, bool union_by_name) {
     std::string list;
     for (size_t i : indexes) list += (list.empty() ? "" : ", ") + QuoteString(paths[i]);
-    return fmt::format("read_parquet([{}], hive_partitioning = false{}, filename = {}{})", list,
+    std::string hive = "hive_partitioning = false";
+    if (use_hive) {
+      hive = "hive_partitioning = true, hive_types = {";
+      for (size_t c = 0; c < partition_fields.size(); ++c) {
+        hive += fmt::format("{}{}: '{}'", c ? ", " : "", QuoteString(partition_fields[c]->name),
+                            DuckDbTypeOf(*partition_fields[c]->type));
+      }
+      hive += "}";
+    }
+    return fmt::format("read_parquet([{}], {}{}, filename = {}{})", list, hive,
                        union_by_name ? ", union_by_name = true" : "", QuoteString(kScanFileColumn),
                        with_row_number ? ", file_row_number = true" : "");
   };
@@ -366,7 +442,7 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
   };
 
   // Partition values table (the join form only).
-  if (partitioned && !use_union) {
+  if (partitioned && !use_union && !use_hive) {
     std::string cols = "__file VARCHAR";
     for (const auto& c : partition_columns) cols += ", " + QuoteIdentifier(c) + " VARCHAR";
     RETURN_NOT_OK_CTX(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", parts_table, cols)), ctx);
@@ -462,11 +538,12 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
     ASSIGN_OR_RETURN(auto planned, plan_read(all, any_dv));
     const auto& [read, file_columns] = planned;
     std::string select = project(file_columns, [&](size_t c) {
+      if (use_hive) return "__f." + QuoteIdentifier(partition_columns[c]);
       return PartitionCast("__p." + QuoteIdentifier(partition_columns[c]),
                            *partition_fields[c]->type);
     });
     std::string from = read + " AS __f";
-    if (partitioned) {
+    if (partitioned && !use_hive) {
       from += fmt::format(" JOIN {} AS __p ON __p.__file = __f.{}", parts_table,
                           QuoteIdentifier(kScanFileColumn));
     }

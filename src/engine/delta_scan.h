@@ -12,11 +12,16 @@
 //   - partition columns ("Partition Value Serialization"): from each file's partitionValues, typed;
 //   - deletion vectors ("Deletion Vectors"): rows they mark are not returned.
 // Deleted row indexes are appended into a TEMP table named after the view ("<name>__deleted"), so
-// the SQL stays small for 100,000 files. A partitioned table with at most 64 distinct partition
-// tuples among the files read becomes a UNION ALL of one read_parquet per tuple, with the typed
-// values as constants (no join, and DuckDB drops the branches a filter on a partition column
-// excludes); with more tuples, one read_parquet is joined to a TEMP table of partition values
-// ("<name>__partitions").
+// the SQL stays small for 100,000 files. Partition values come, in order of preference:
+//   - from the paths, by DuckDB's Hive partitioning (`hive_types` the Delta types), when every file
+//     is in Spark's `col=value/` folders, the folders spell the log's partitionValues exactly, the
+//     values are plain text (letters, digits, '-', '_', '.'; no NULL) of a string, integer,
+//     decimal, boolean or date column, no data file stores a partition column, and there is no
+//     column mapping: one read_parquet, no join, files pruned by DuckDB under a filter;
+//   - else, with at most 64 distinct partition tuples among the files read, a UNION ALL of one
+//     read_parquet per tuple, with the typed values as constants (DuckDB drops the branches a
+//     filter on a partition column excludes);
+//   - else one read_parquet joined to a TEMP table of partition values ("<name>__partitions").
 //
 // Statements: one parquet_schema query over all the files read (their footers, for each file's
 // columns), the TEMP tables above when needed, and the CREATE VIEW; nothing per file or per

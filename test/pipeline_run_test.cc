@@ -178,6 +178,96 @@ TEST_F(PipelineRunTest, SecondRunProcessesOnlyNewFiles) {
   EXPECT_EQ(commits("silver_orders"), silver_commits);
 }
 
+// A materialized view that is one GROUP BY over one table is refreshed group by group
+// (GROUP_AGGREGATE): an append to its input recomputes only the groups the new rows belong to; a
+// view that reads two inputs, and any refresh after its input changed other than by appends, is
+// recomputed whole (COMPLETE_RECOMPUTE). Either way it equals the query over its input.
+TEST_F(PipelineRunTest, MaterializedViewRefreshesOnlyTouchedGroups) {
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok());
+  const std::string by_status = "SELECT status, count(*), sum(amount) FROM " + Table("silver_orders") +
+                                " GROUP BY status ORDER BY 1";
+  const std::string gold = "SELECT * FROM " + Table("gold_status") + " ORDER BY 1";
+  const std::string log =
+      "delta.`" + (root_ / "lakehouse" / "_pipelines" / "shop" / "event_log").string() + "`";
+  auto planned = [&](const std::string& flow) {
+    return Rows("SELECT json_extract_string(t, '$.maintenance_type') || ':' || "
+                "json_extract_string(t, '$.is_chosen') FROM (SELECT unnest(json_extract(details, "
+                "'$.planning_information.technique_information[*]')) AS t FROM (SELECT details FROM " +
+                log + " WHERE event_type = 'planning_information' AND origin.flow_name = '" + flow +
+                "' ORDER BY timestamp DESC, sequence.control_plane_seq_no DESC LIMIT 1))");
+  };
+  EXPECT_EQ(Find(first, "gold_status")->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
+
+  // Two new orders, both 'placed': one group of three recomputed, in one MERGE commit.
+  WriteFile(root_ / "landing" / "orders" / "day2.csv",
+            "order_id,amount,status\n7,1,placed\n8,2.5,PLACED\n");
+  ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
+  ASSERT_TRUE(second.ok());
+  const FlowReport* status = Find(second, "gold_status");
+  EXPECT_EQ(status->metrics.refresh_technique, "GROUP_AGGREGATE");
+  EXPECT_EQ(status->metrics.detail, "incremental: 1 group recomputed");
+  EXPECT_EQ(status->metrics.num_output_rows, 1);
+  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|3|14.0", "shipped|1|20.0"}));
+  EXPECT_EQ(Rows(gold), Rows(by_status));
+  EXPECT_EQ(Rows("SELECT commitInfo.operation FROM read_json_auto('" +
+                 (root_ / "lakehouse" / "default" / "gold_status" / "_delta_log").string() +
+                 "/*.json', union_by_name = true, filename = true) WHERE commitInfo IS NOT NULL "
+                 "ORDER BY filename DESC LIMIT 1"),
+            std::vector<std::string>{"MERGE"});
+  EXPECT_EQ(planned("gold_status"), (std::vector<std::string>{
+                                        "MAINTENANCE_TYPE_GROUP_AGGREGATE:true",
+                                        "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE:false"}));
+  // The view with a subquery over a second input: recomputed, and the event log says why.
+  const FlowReport* kept = Find(second, "gold_kept");
+  EXPECT_EQ(kept->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
+  EXPECT_EQ(kept->metrics.not_incremental_reason, "OPERATOR_NOT_INCREMENTALIZABLE: it reads 2 inputs")
+      << kept->metrics.not_incremental_reason;
+  EXPECT_EQ(Rows("SELECT orders FROM " + Table("gold_kept")), std::vector<std::string>{"4"});
+  EXPECT_EQ(Rows("SELECT json_extract_string(details, '$.planning_information.technique_information[0]"
+                 ".incrementalization_issues[0].issue_type') FROM " + log +
+                 " WHERE event_type = 'planning_information' AND origin.flow_name = 'gold_kept' "
+                 "ORDER BY timestamp DESC, sequence.control_plane_seq_no DESC LIMIT 1"),
+            std::vector<std::string>{"OPERATOR_NOT_INCREMENTALIZABLE"});
+
+  // A DELETE in the input: the next refresh recomputes everything.
+  {
+    ASSERT_OK_AND_ASSIGN(auto session, engine::Session::Open());
+    ASSERT_OK(session->Query("DELETE FROM " + Table("silver_orders") + " WHERE order_id = 3").status());
+  }
+  ASSERT_OK_AND_ASSIGN(auto third, RunOnce());
+  ASSERT_TRUE(third.ok());
+  status = Find(third, "gold_status");
+  EXPECT_EQ(status->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
+  EXPECT_NE(status->metrics.not_incremental_reason.find("changed other than by appends"),
+            std::string::npos)
+      << status->metrics.not_incremental_reason;
+  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|3|14.0"}));
+
+  // Appends again: incremental again, from the recomputed view.
+  WriteFile(root_ / "landing" / "orders" / "day3.csv", "order_id,amount,status\n9,4,shipped\n");
+  ASSERT_OK_AND_ASSIGN(auto fourth, RunOnce());
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(Find(fourth, "gold_status")->metrics.refresh_technique, "GROUP_AGGREGATE");
+  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|3|14.0", "shipped|1|4.0"}));
+  EXPECT_EQ(Rows(gold), Rows(by_status));
+
+  // New rows in two of the three groups: recomputing everything costs less.
+  WriteFile(root_ / "landing" / "orders" / "day4.csv",
+            "order_id,amount,status\n10,1,lost\n11,1,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto fifth, RunOnce());
+  ASSERT_TRUE(fifth.ok());
+  status = Find(fifth, "gold_status");
+  EXPECT_EQ(status->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
+  EXPECT_TRUE(status->metrics.incremental_applicable);
+  EXPECT_EQ(status->metrics.not_incremental_reason,
+            "MORE_EXPENSIVE_THAN_COMPLETE_RECOMPUTE: 2 of the view's 3 rows would be recomputed");
+  EXPECT_EQ(Rows(gold), Rows(by_status));
+  EXPECT_EQ(planned("gold_status"), (std::vector<std::string>{
+                                        "MAINTENANCE_TYPE_GROUP_AGGREGATE:false",
+                                        "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE:true"}));
+}
+
 // Many runs, each with a new file: every row once, and the flow's progress log compacted (a run
 // reads the newest compact file and the batches after it, pipeline/flow_progress.h).
 TEST_F(PipelineRunTest, ManyRunsCompactTheProgressLog) {

@@ -24,6 +24,7 @@
 #include "ingest/file_source.h"
 #include "pipeline/auto_cdc.h"
 #include "pipeline/flow_progress.h"
+#include "pipeline/incremental_refresh.h"
 
 namespace medallion::pipeline {
 namespace {
@@ -33,6 +34,8 @@ using engine::QuoteString;
 using nlohmann::json;
 
 constexpr std::string_view kQuarantineSuffix = "_quarantine";
+// Why a materialized view that could be refreshed group by group was recomputed instead.
+constexpr std::string_view kCostlier = "MORE_EXPENSIVE_THAN_COMPLETE_RECOMPUTE";
 constexpr std::string_view kFailedExpectationsColumn = "_failed_expectations";
 // The checked table's row ids, passed to the writer so that it writes without copying the rows.
 constexpr std::string_view kRowIdColumn = "__medallion_row_id";
@@ -224,13 +227,7 @@ class FlowRun {
     std::vector<delta::AddFile> adds;
     for (int64_t v = start + 1; v <= end; ++v) {
       ASSIGN_OR_RETURN(auto actions, delta::ReadCommitActions(*ctx_.lakehouse, s.table_folder, v));
-      bool changes = false;
-      for (const auto& a : actions) {
-        if (const auto* r = std::get_if<delta::RemoveFile>(&a); r && r->data_change) {
-          changes = true;
-        }
-      }
-      if (changes) {
+      if (RemovesData(actions)) {
         if (SkipChangeCommits(target_)) continue;
         return Status::InvalidArgument(fmt::format(
             "detected a data update (for example an UPDATE, DELETE, MERGE or overwrite) in the "
@@ -247,6 +244,31 @@ class FlowRun {
     }
     added_files_[memo_key] = adds;
     return adds;
+  }
+
+  // The data files added by commits (start, end] of a Delta source when those commits only
+  // appended (no data-changing remove, no metaData action); nullopt otherwise.
+  Result<std::optional<std::vector<delta::AddFile>>> AppendedFiles(const FlowSource& s,
+                                                                   int64_t start, int64_t end) {
+    std::vector<delta::AddFile> adds;
+    for (int64_t v = start + 1; v <= end; ++v) {
+      ASSIGN_OR_RETURN(auto actions, delta::ReadCommitActions(*ctx_.lakehouse, s.table_folder, v));
+      if (RemovesData(actions)) return std::optional<std::vector<delta::AddFile>>();
+      for (auto& a : actions) {
+        if (std::holds_alternative<delta::Metadata>(a)) return std::optional<std::vector<delta::AddFile>>();
+        if (auto* add = std::get_if<delta::AddFile>(&a); add && add->data_change) {
+          adds.push_back(std::move(*add));
+        }
+      }
+    }
+    return std::optional(std::move(adds));
+  }
+
+  static bool RemovesData(const std::vector<delta::Action>& actions) {
+    return std::any_of(actions.begin(), actions.end(), [](const delta::Action& a) {
+      const auto* r = std::get_if<delta::RemoveFile>(&a);
+      return r != nullptr && r->data_change;
+    });
   }
 
   Status RegisterFiles(const FlowSource& s, const BatchPlan* plan, bool dry) {
@@ -744,16 +766,133 @@ class FlowRun {
     return out;
   }
 
-  // AUTO CDC: in the Delta table at `folder` (latest snapshot `snapshot`), replaces every row of
-  // the keys in `keys_table` with the rows of `rows_table` (the table's columns), in one MERGE
-  // commit with `txn` that rewrites only the files holding those keys (engine/delta_dml.h chooses
-  // them by key statistics, then by the data). A batch that changes no row still commits, to
-  // record `txn`. nullopt, with nothing written, when rows_table's columns are not the table's
+  // A materialized view refreshed group by group (GROUP_AGGREGATE; the header comment and
+  // pipeline/incremental_refresh.h): `previous` and `current` are the input versions of the last
+  // refresh and of this one. nullopt, with nothing written, when the view or the changes of its
+  // input do not allow it; `reason` then says why (empty when simply not applicable).
+  Result<std::optional<FlowMetrics>> RefreshGroups(const json& previous, const json& current,
+                                                   const std::shared_ptr<const delta::Snapshot>& target,
+                                                   std::string* reason) {
+    if (!target_.definition.expectations.empty() || !target_.definition.columns.empty()) {
+      *reason = "expectations or declared columns";
+      return std::optional<FlowMetrics>();
+    }
+    if (flow_.sources.size() != 1) {
+      *reason = fmt::format("OPERATOR_NOT_INCREMENTALIZABLE: it reads {} inputs", flow_.sources.size());
+      return std::optional<FlowMetrics>();
+    }
+    const FlowSource& s = flow_.sources[0];
+    if (s.kind == FlowSource::Kind::kFiles) {
+      *reason = "INPUT_NOT_IN_DELTA: it reads files";
+      return std::optional<FlowMetrics>();
+    }
+    if (s.kind == FlowSource::Kind::kDataset && !ctx_.graph->datasets()[*s.dataset].is_table()) {
+      *reason = fmt::format("OPERATOR_NOT_INCREMENTALIZABLE: it reads the view {}", s.display_name);
+      return std::optional<FlowMetrics>();
+    }
+    const std::string key = SourceKey(s);
+    if (!previous.contains(key) || !current.contains(key) || !previous[key].is_number_integer() ||
+        !current[key].is_number_integer()) {
+      return std::optional<FlowMetrics>();
+    }
+    const int64_t from = previous[key].get<int64_t>(), to = current[key].get<int64_t>();
+    if (from < 0 || to <= from) return std::optional<FlowMetrics>();
+    ASSIGN_OR_RETURN(auto serialized,
+                     conn_.Query("SELECT json_serialize_sql(" + QuoteString(flow_.sql) + ")"));
+    ASSIGN_OR_RETURN(std::string ast, serialized.GetString(0, 0));
+    auto plan = PlanGroupAggregate(ast);
+    if (!plan.ok()) {
+      *reason = plan.status().message();
+      return std::optional<FlowMetrics>();
+    }
+    if (!EqualsIgnoreCase(plan->source_table, s.placeholder)) return std::optional<FlowMetrics>();
+    ASSIGN_OR_RETURN(auto appended, AppendedFiles(s, from, to));
+    if (!appended) {
+      *reason = fmt::format("'{}' changed other than by appends since version {}", s.display_name, from);
+      return std::optional<FlowMetrics>();
+    }
+    ASSIGN_OR_RETURN(auto source, delta::SnapshotBuilder(*ctx_.lakehouse, s.table_folder)
+                                      .AtVersion(to)
+                                      .Build(*ctx_.parquet));
+    // The touched groups: the GROUP BY values of the appended rows.
+    constexpr std::string_view kNew = "__medallion_mv_new", kKeys = "__medallion_mv_keys",
+                               kOutputKeys = "__medallion_mv_output_keys",
+                               kRows = "__medallion_mv_rows";
+    RETURN_NOT_OK(engine::RegisterDeltaFileScan(conn_, source->config(), s.table_folder, *appended,
+                                                *ctx_.lakehouse, std::string(kNew)));
+    std::string keys, output_keys, on;
+    for (size_t k = 0; k < plan->source_keys.size(); ++k) {
+      const std::string column = QuoteIdentifier(plan->source_keys[k]);
+      keys += (k ? ", " : "") + column;
+      output_keys += fmt::format("{}{} AS {}", k ? ", " : "", column,
+                                 QuoteIdentifier(plan->output_keys[k]));
+      on += fmt::format("{0}__s.{1} IS NOT DISTINCT FROM __k.{1}", k ? " AND " : "", column);
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT DISTINCT {} FROM {}",
+                                            QuoteIdentifier(kKeys), keys, QuoteIdentifier(kNew))));
+    ASSIGN_OR_RETURN(auto counted, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kKeys)));
+    ASSIGN_OR_RETURN(int64_t groups, counted.GetInt64(0, 0));
+    // The cost model: recomputing most of the view's rows group by group (a semi join, then a
+    // MERGE) costs more than recomputing it all.
+    if (std::optional<int64_t> view_rows = RowCount(*target);
+        view_rows && groups * 2 > *view_rows && *view_rows > 0) {
+      *reason = fmt::format("{}: {} of the view's {} rows would be recomputed", kCostlier, groups,
+                            *view_rows);
+      return std::optional<FlowMetrics>();
+    }
+    // The query over the table's rows of those groups only.
+    const std::string all = s.placeholder + "__all";
+    RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *source, *ctx_.lakehouse, all));
+    RETURN_NOT_OK(conn_.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP VIEW {} AS SELECT __s.* FROM {} AS __s SEMI JOIN {} AS __k ON {}",
+        QuoteIdentifier(s.placeholder), QuoteIdentifier(all), QuoteIdentifier(kKeys), on)));
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
+                                            QuoteIdentifier(kRows), flow_.sql)));
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
+                                            QuoteIdentifier(kOutputKeys), output_keys,
+                                            QuoteIdentifier(kKeys))));
+    ASSIGN_OR_RETURN(auto counts, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kRows)));
+    ASSIGN_OR_RETURN(int64_t rows, counts.GetInt64(0, 0));
+    ASSIGN_OR_RETURN(auto version,
+                     ReplaceKeyRows(target_.table_folder, target, std::string(kOutputKeys),
+                                    std::string(kRows), plan->output_keys, std::nullopt, {},
+                                    /*hidden=*/false));
+    if (!version) {
+      *reason = "the view's columns changed";
+      return std::optional<FlowMetrics>();
+    }
+    FlowMetrics m;
+    m.num_input_rows = m.num_output_rows = rows;
+    m.table_version = *version;
+    m.refresh_technique = "GROUP_AGGREGATE";
+    m.detail = fmt::format("incremental: {} group{} recomputed", groups, groups == 1 ? "" : "s");
+    return std::optional(std::move(m));
+  }
+
+  // The rows of a table from its files' statistics; nullopt when a file has none.
+  static std::optional<int64_t> RowCount(const delta::Snapshot& snapshot) {
+    int64_t rows = 0;
+    for (const delta::AddFile& f : snapshot.files()) {
+      if (!f.stats) return std::nullopt;
+      json stats = json::parse(*f.stats, nullptr, false);
+      if (!stats.is_object() || !stats.contains("numRecords") || !stats["numRecords"].is_number_integer()) {
+        return std::nullopt;
+      }
+      rows += stats["numRecords"].get<int64_t>();
+    }
+    return rows;
+  }
+
+  // AUTO CDC and GROUP_AGGREGATE refresh: in the Delta table at `folder` (latest snapshot
+  // `snapshot`), replaces every row of the keys in `keys_table` with the rows of `rows_table` (the
+  // table's columns), in one MERGE commit with `txn` that rewrites only the files holding those
+  // keys (engine/delta_dml.h chooses them by key statistics, then by the data). A batch that
+  // changes no row still commits when there is a `txn`, to record it. nullopt, with nothing written, when rows_table's columns are not the table's
   // (the caller then rewrites the whole table). Returns the version committed.
   Result<std::optional<int64_t>> ReplaceKeyRows(
       const std::string& folder, const std::shared_ptr<const delta::Snapshot>& snapshot,
       const std::string& keys_table, const std::string& rows_table,
-      const std::vector<std::string>& keys, const std::pair<std::string, int64_t>& txn,
+      const std::vector<std::string>& keys, const std::optional<std::pair<std::string, int64_t>>& txn,
       std::map<std::string, int64_t> metrics, bool hidden) {
     ASSIGN_OR_RETURN(auto columns,
                      conn_.Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(rows_table))));
@@ -803,6 +942,7 @@ class FlowRun {
     if (!merge.ok() && hidden) return merge.status().WithContext("AUTO CDC state");
     ASSIGN_OR_RETURN(engine::DmlResult merged, std::move(merge));
     if (merged.committed) return std::optional<int64_t>(merged.version);
+    if (!txn) return std::optional<int64_t>(snapshot->version());  // nothing changed
     // Nothing changed: an empty commit records the batch.
     ASSIGN_OR_RETURN(auto written,
                      Write(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(rows_table)),
@@ -889,20 +1029,34 @@ Result<FlowMetrics> FlowExecutor::Run() {
     json record = {{"definition", DefinitionHash(flow_, target_)}, {"inputs", inputs}};
     std::string state_key = MaterializedViewRefreshKey(flow_.name);
     ASSIGN_OR_RETURN(auto target_snapshot, LatestSnapshot(ctx_, target_.table_folder));
+    std::string not_incremental;
     if (target_snapshot != nullptr) {
       auto previous = ctx_.state->Read(state_key);
-      if (previous.ok() && json::parse(*previous, nullptr, false) == record) {
+      json last = previous.ok() ? json::parse(*previous, nullptr, false) : json();
+      if (last == record) {
         FlowMetrics m;
         m.outcome = FlowMetrics::Outcome::kUpToDate;
         m.table_version = target_snapshot->version();
         m.detail = "inputs unchanged";
         return m;
       }
+      if (last.is_object() && last.value("definition", "") == record["definition"] &&
+          last.contains("inputs")) {
+        ASSIGN_OR_RETURN(auto refreshed, run.RefreshGroups(last["inputs"], inputs, target_snapshot,
+                                                           &not_incremental));
+        if (refreshed) {
+          RETURN_NOT_OK(ctx_.state->Write(state_key, record.dump()));
+          return std::move(*refreshed);
+        }
+      }
     }
     RETURN_NOT_OK(run.RegisterSources(flow_, nullptr, nullptr));
     ASSIGN_OR_RETURN(FlowMetrics m, run.ExecuteAndWrite(std::nullopt, /*overwrite=*/true));
     RETURN_NOT_OK(ctx_.state->Write(state_key, record.dump()));
     m.detail = "recomputed";
+    m.refresh_technique = "COMPLETE_RECOMPUTE";
+    m.incremental_applicable = not_incremental.starts_with(kCostlier);
+    m.not_incremental_reason = std::move(not_incremental);
     return m;
   }
 

@@ -40,9 +40,18 @@
 // first is a MERGE (engine/delta_dml.h) that rewrites only the files holding the batch's keys.
 // Expectations do not apply to AUTO CDC flows.
 //
-// A materialized view is recomputed from its inputs and overwrites its table (schema included),
-// unless none of its inputs changed since its last refresh and its definition is the same (the
-// state file <state>/flows/<flow>/refresh.json records input versions and a definition hash).
+// A materialized view is skipped when none of its inputs changed since its last refresh and its
+// definition is the same (the state file <state>/flows/<flow>/refresh.json records input versions
+// and a definition hash). Otherwise it is refreshed group by group (GROUP_AGGREGATE,
+// pipeline/incremental_refresh.h) when its query is one GROUP BY over one Delta table, it has no
+// expectations or declared columns, and that table's commits since the last refresh only appended
+// files (no data-changing remove, no metaData change): the distinct GROUP BY values of the
+// appended rows are the touched groups; the query runs over the table's rows of those groups (a
+// semi join), and one MERGE commit replaces the view's rows of those groups with its answer
+// (rewriting only the files that hold them), unless the touched groups are more than half of the
+// view's rows (then recomputing all costs less). Anything else recomputes the view from its inputs
+// and overwrites its table (schema included). A crash after the MERGE and before the state file
+// is written only makes the next refresh recompute the same groups again.
 //
 // Thread-safety: a FlowExecutor runs one flow on its own Connection; many run in parallel on one
 // Database. Flows writing the same table must not run at once (the update orders them).
@@ -107,6 +116,12 @@ struct FlowMetrics {
   int64_t num_deleted_rows = 0;   // AUTO CDC: target rows removed
   std::vector<ExpectationMetrics> expectations;
   std::string detail;  // e.g. "3 new files", "inputs unchanged"
+  // A materialized view's refresh: how it was done, as Databricks' event log names it in
+  // planning_information ("GROUP_AGGREGATE" or "COMPLETE_RECOMPUTE"; empty for other flows), and
+  // for a complete recompute after an earlier refresh, why it was not incremental.
+  std::string refresh_technique;
+  std::string not_incremental_reason;
+  bool incremental_applicable = false;  // GROUP_AGGREGATE was possible but not chosen (cost)
 };
 
 // The txn appId that records a table's epoch (raised by each full refresh).

@@ -477,6 +477,32 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
                        {{"dropped_records", m.num_dropped_rows},
                         {"quarantined_records", m.num_quarantined_rows},
                         {"expectations", expectations}}}}}};
+    if (!m.refresh_technique.empty()) {
+      // Databricks' planning_information event: the techniques considered and the one chosen.
+      json techniques = json::array();
+      for (std::string_view t : {"GROUP_AGGREGATE", "COMPLETE_RECOMPUTE"}) {
+        const bool chosen = t == m.refresh_technique;
+        const bool applicable = chosen || t == "COMPLETE_RECOMPUTE" || m.incremental_applicable;
+        json info = {{"maintenance_type", fmt::format("MAINTENANCE_TYPE_{}", t)},
+                     {"is_chosen", chosen},
+                     {"is_applicable", applicable}};
+        if (!chosen && t == "GROUP_AGGREGATE" && !m.not_incremental_reason.empty()) {
+          info["incrementalization_issues"] = json::array(
+              {{{"issue_type", m.not_incremental_reason.substr(0, m.not_incremental_reason.find(':'))},
+                {"prevent_incrementalization", !applicable},
+                {"message", m.not_incremental_reason}}});
+        }
+        techniques.push_back(std::move(info));
+      }
+      events.Add({.event_type = "planning_information",
+                  .level = "INFO",
+                  .message = fmt::format("Flow '{}' has been planned to be executed as {}.",
+                                         report.flow_name, m.refresh_technique),
+                  .flow_name = report.flow_name,
+                  .dataset_name = report.dataset_name,
+                  .details_json = json{{"planning_information",
+                                        {{"technique_information", techniques}}}}.dump()});
+    }
     PipelineEvent event{.event_type = "flow_progress",
                         .level = report.state == FlowReport::State::kFailed ? "ERROR" : "INFO",
                         .message = fmt::format("Flow '{}' has {}.", report.flow_name,

@@ -199,22 +199,25 @@ TEST_F(PipelineRunTest, MaterializedViewRefreshesOnlyTouchedGroups) {
   };
   EXPECT_EQ(Find(first, "gold_status")->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
 
-  // Two new orders, both 'placed': one group of three recomputed, in one MERGE commit.
-  WriteFile(root_ / "landing" / "orders" / "day2.csv",
-            "order_id,amount,status\n7,1,placed\n8,2.5,PLACED\n");
+  // A new order without a status: one group (NULL) recomputed, in one MERGE commit (keys match
+  // with IS NOT DISTINCT FROM).
+  WriteFile(root_ / "landing" / "orders" / "day2.csv", "order_id,amount,status\n7,1.5,\n");
   ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
   ASSERT_TRUE(second.ok());
   const FlowReport* status = Find(second, "gold_status");
   EXPECT_EQ(status->metrics.refresh_technique, "GROUP_AGGREGATE");
   EXPECT_EQ(status->metrics.detail, "incremental: 1 group recomputed");
   EXPECT_EQ(status->metrics.num_output_rows, 1);
-  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|3|14.0", "shipped|1|20.0"}));
+  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|1|10.5", "shipped|1|20.0",
+                                                  "NULL|1|1.5"}));
   EXPECT_EQ(Rows(gold), Rows(by_status));
-  EXPECT_EQ(Rows("SELECT commitInfo.operation FROM read_json_auto('" +
-                 (root_ / "lakehouse" / "default" / "gold_status" / "_delta_log").string() +
-                 "/*.json', union_by_name = true, filename = true) WHERE commitInfo IS NOT NULL "
-                 "ORDER BY filename DESC LIMIT 1"),
-            std::vector<std::string>{"MERGE"});
+  auto last_operation = [&] {
+    return Rows("SELECT commitInfo.operation FROM read_json_auto('" +
+                (root_ / "lakehouse" / "default" / "gold_status" / "_delta_log").string() +
+                "/*.json', union_by_name = true, filename = true) WHERE commitInfo IS NOT NULL "
+                "ORDER BY filename DESC LIMIT 1");
+  };
+  EXPECT_EQ(last_operation(), std::vector<std::string>{"MERGE"});
   EXPECT_EQ(planned("gold_status"), (std::vector<std::string>{
                                         "MAINTENANCE_TYPE_GROUP_AGGREGATE:true",
                                         "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE:false"}));
@@ -223,7 +226,7 @@ TEST_F(PipelineRunTest, MaterializedViewRefreshesOnlyTouchedGroups) {
   EXPECT_EQ(kept->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
   EXPECT_EQ(kept->metrics.not_incremental_reason, "OPERATOR_NOT_INCREMENTALIZABLE: it reads 2 inputs")
       << kept->metrics.not_incremental_reason;
-  EXPECT_EQ(Rows("SELECT orders FROM " + Table("gold_kept")), std::vector<std::string>{"4"});
+  EXPECT_EQ(Rows("SELECT orders FROM " + Table("gold_kept")), std::vector<std::string>{"3"});
   EXPECT_EQ(Rows("SELECT json_extract_string(details, '$.planning_information.technique_information[0]"
                  ".incrementalization_issues[0].issue_type') FROM " + log +
                  " WHERE event_type = 'planning_information' AND origin.flow_name = 'gold_kept' "
@@ -242,26 +245,29 @@ TEST_F(PipelineRunTest, MaterializedViewRefreshesOnlyTouchedGroups) {
   EXPECT_NE(status->metrics.not_incremental_reason.find("changed other than by appends"),
             std::string::npos)
       << status->metrics.not_incremental_reason;
-  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|3|14.0"}));
+  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|1|10.5", "NULL|1|1.5"}));
 
-  // Appends again: incremental again, from the recomputed view.
+  // Appends again: incremental again, from the recomputed view; no NULL key, so a replaceWhere
+  // overwrite of the touched keys.
   WriteFile(root_ / "landing" / "orders" / "day3.csv", "order_id,amount,status\n9,4,shipped\n");
   ASSERT_OK_AND_ASSIGN(auto fourth, RunOnce());
   ASSERT_TRUE(fourth.ok());
   EXPECT_EQ(Find(fourth, "gold_status")->metrics.refresh_technique, "GROUP_AGGREGATE");
-  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|3|14.0", "shipped|1|4.0"}));
+  EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|1|10.5", "shipped|1|4.0",
+                                                  "NULL|1|1.5"}));
+  EXPECT_EQ(last_operation(), std::vector<std::string>{"REFRESH MATERIALIZED VIEW"});
   EXPECT_EQ(Rows(gold), Rows(by_status));
 
-  // New rows in two of the three groups: recomputing everything costs less.
+  // New rows in three of the four groups: recomputing everything costs less.
   WriteFile(root_ / "landing" / "orders" / "day4.csv",
-            "order_id,amount,status\n10,1,lost\n11,1,placed\n");
+            "order_id,amount,status\n10,1,lost\n11,1,placed\n12,1,shipped\n");
   ASSERT_OK_AND_ASSIGN(auto fifth, RunOnce());
   ASSERT_TRUE(fifth.ok());
   status = Find(fifth, "gold_status");
   EXPECT_EQ(status->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
   EXPECT_TRUE(status->metrics.incremental_applicable);
   EXPECT_EQ(status->metrics.not_incremental_reason,
-            "MORE_EXPENSIVE_THAN_COMPLETE_RECOMPUTE: 2 of the view's 3 rows would be recomputed");
+            "MORE_EXPENSIVE_THAN_COMPLETE_RECOMPUTE: 3 of the view's 4 rows would be recomputed");
   EXPECT_EQ(Rows(gold), Rows(by_status));
   EXPECT_EQ(planned("gold_status"), (std::vector<std::string>{
                                         "MAINTENANCE_TYPE_GROUP_AGGREGATE:false",

@@ -820,18 +820,29 @@ class FlowRun {
                                kRows = "__medallion_mv_rows";
     RETURN_NOT_OK(engine::RegisterDeltaFileScan(conn_, source->config(), s.table_folder, *appended,
                                                 *ctx_.lakehouse, std::string(kNew)));
-    std::string keys, output_keys, on;
+    std::string keys, output_keys, any_null;
     for (size_t k = 0; k < plan->source_keys.size(); ++k) {
       const std::string column = QuoteIdentifier(plan->source_keys[k]);
       keys += (k ? ", " : "") + column;
       output_keys += fmt::format("{}{} AS {}", k ? ", " : "", column,
                                  QuoteIdentifier(plan->output_keys[k]));
-      on += fmt::format("{0}__s.{1} IS NOT DISTINCT FROM __k.{1}", k ? " AND " : "", column);
+      any_null += fmt::format("{}{} IS NULL", k ? " OR " : "", column);
     }
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT DISTINCT {} FROM {}",
                                             QuoteIdentifier(kKeys), keys, QuoteIdentifier(kNew))));
-    ASSIGN_OR_RETURN(auto counted, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kKeys)));
+    ASSIGN_OR_RETURN(auto counted, conn_.Query(fmt::format(
+                                       "SELECT count(*), count(*) FILTER (WHERE {}) FROM {}",
+                                       any_null, QuoteIdentifier(kKeys))));
     ASSIGN_OR_RETURN(int64_t groups, counted.GetInt64(0, 0));
+    ASSIGN_OR_RETURN(int64_t null_keys, counted.GetInt64(1, 0));
+    // Keys match with IS NOT DISTINCT FROM (NULL is a group), plain equality when no touched key is
+    // NULL: DuckDB then pushes the keys' range into the table's scan (row groups skipped).
+    std::string on;
+    for (size_t k = 0; k < plan->source_keys.size(); ++k) {
+      on += fmt::format("{0}__s.{1} {2} __k.{1}", k ? " AND " : "",
+                        QuoteIdentifier(plan->source_keys[k]),
+                        null_keys > 0 ? "IS NOT DISTINCT FROM" : "=");
+    }
     // The cost model: recomputing most of the view's rows group by group (a semi join, then a
     // MERGE) costs more than recomputing it all.
     if (std::optional<int64_t> view_rows = RowCount(*target);
@@ -853,13 +864,33 @@ class FlowRun {
                                             QuoteIdentifier(kKeys))));
     ASSIGN_OR_RETURN(auto counts, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kRows)));
     ASSIGN_OR_RETURN(int64_t rows, counts.GetInt64(0, 0));
-    ASSIGN_OR_RETURN(auto version,
-                     ReplaceKeyRows(target_.table_folder, target, std::string(kOutputKeys),
-                                    std::string(kRows), plan->output_keys, std::nullopt, {},
-                                    /*hidden=*/false));
-    if (!version) {
+    ASSIGN_OR_RETURN(bool same_columns, SameColumns(std::string(kRows), *target));
+    if (!same_columns) {
       *reason = "the view's columns changed";
       return std::optional<FlowMetrics>();
+    }
+    std::optional<int64_t> version;
+    if (null_keys == 0) {
+      // A replaceWhere overwrite of the touched keys: the files holding them are rewritten
+      // without their rows (one read of each), the recomputed rows added, in one commit.
+      std::string output_list;
+      for (const auto& k : plan->output_keys) output_list += (output_list.empty() ? "" : ", ") + QuoteIdentifier(k);
+      engine::WriteOptions options;
+      options.mode = engine::WriteOptions::Mode::kOverwrite;
+      options.replace_where = fmt::format("({}) IN (SELECT {} FROM {})", output_list, output_list,
+                                          QuoteIdentifier(kOutputKeys));
+      options.partition_by = target_.definition.partition_by;
+      options.checkpoint_writer = ctx_.checkpoint_writer;
+      options.operation = "REFRESH MATERIALIZED VIEW";
+      ASSIGN_OR_RETURN(auto written, engine::WriteDelta(conn_, "SELECT * FROM " + QuoteIdentifier(kRows),
+                                                        *ctx_.lakehouse, target_.table_folder,
+                                                        *ctx_.parquet, options));
+      version = written.version;
+    } else {
+      ASSIGN_OR_RETURN(version, ReplaceKeyRows(target_.table_folder, target, std::string(kOutputKeys),
+                                               std::string(kRows), plan->output_keys, std::nullopt,
+                                               {}, /*hidden=*/false));
+      if (!version) return Status::Internal("the view's columns changed during its refresh");
     }
     FlowMetrics m;
     m.num_input_rows = m.num_output_rows = rows;
@@ -867,6 +898,21 @@ class FlowRun {
     m.refresh_technique = "GROUP_AGGREGATE";
     m.detail = fmt::format("incremental: {} group{} recomputed", groups, groups == 1 ? "" : "s");
     return std::optional(std::move(m));
+  }
+
+  // Whether `rows_table` has the columns of the table, in order, of the same types.
+  Result<bool> SameColumns(const std::string& rows_table, const delta::Snapshot& snapshot) {
+    ASSIGN_OR_RETURN(auto columns,
+                     conn_.Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(rows_table))));
+    const auto& fields = snapshot.schema().fields();
+    if (columns.column_count() != fields.size()) return false;
+    for (size_t c = 0; c < fields.size(); ++c) {
+      if (!EqualsIgnoreCase(columns.column_name(c), fields[c].name) ||
+          columns.column_type(c).ToString() != engine::DuckDbTypeOf(*fields[c].type)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // The rows of a table from its files' statistics; nullopt when a file has none.
@@ -894,16 +940,8 @@ class FlowRun {
       const std::string& keys_table, const std::string& rows_table,
       const std::vector<std::string>& keys, const std::optional<std::pair<std::string, int64_t>>& txn,
       std::map<std::string, int64_t> metrics, bool hidden) {
-    ASSIGN_OR_RETURN(auto columns,
-                     conn_.Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(rows_table))));
-    const auto& fields = snapshot->schema().fields();
-    if (columns.column_count() != fields.size()) return std::optional<int64_t>();
-    for (size_t c = 0; c < fields.size(); ++c) {
-      if (!EqualsIgnoreCase(columns.column_name(c), fields[c].name) ||
-          columns.column_type(c).ToString() != engine::DuckDbTypeOf(*fields[c].type)) {
-        return std::optional<int64_t>();
-      }
-    }
+    ASSIGN_OR_RETURN(bool same_columns, SameColumns(rows_table, *snapshot));
+    if (!same_columns) return std::optional<int64_t>();
     // Keys compare with IS NOT DISTINCT FROM (NULL is a key value); plain equality when no key
     // of the batch is NULL, which lets the MERGE prune target files by key ranges.
     std::string any_null;

@@ -47,8 +47,9 @@
 // expectations or declared columns, and that table's commits since the last refresh only appended
 // files (no data-changing remove, no metaData change): the distinct GROUP BY values of the
 // appended rows are the touched groups; the query runs over the table's rows of those groups (a
-// semi join), and one MERGE commit replaces the view's rows of those groups with its answer
-// (rewriting only the files that hold them), unless the touched groups are more than half of the
+// semi join), and one commit replaces the view's rows of those groups with its answer, rewriting
+// only the files that hold them: a replaceWhere overwrite of the touched keys, or a MERGE when a
+// touched key is NULL (keys then match with IS NOT DISTINCT FROM), unless the touched groups are more than half of the
 // view's rows (then recomputing all costs less). Anything else recomputes the view from its inputs
 // and overwrites its table (schema included). A crash after the MERGE and before the state file
 // is written only makes the next refresh recompute the same groups again.

@@ -6,7 +6,7 @@
 // groups: when the view is one GROUP BY over one Delta table whose commits since the last refresh
 // only appended files, the groups those new rows belong to are the only ones whose result can
 // change. Their rows are computed again from the whole table (the query run over the table's rows
-// of those groups only), and replace the view's rows of those groups in one MERGE commit
+// of those groups only), and replace the view's rows of those groups in one commit
 // (pipeline/flow_executor.h). Any aggregate works, percentiles included, since each touched group
 // is computed from all its rows; the saving is in the groups not touched.
 //

@@ -774,7 +774,7 @@ class FlowRun {
                                                    const std::shared_ptr<const delta::Snapshot>& target,
                                                    std::string* reason) {
     if (!target_.definition.expectations.empty() || !target_.definition.columns.empty()) {
-      *reason = "expectations or declared columns";
+      *reason = "OPERATOR_NOT_INCREMENTALIZABLE: expectations or declared columns";
       return std::optional<FlowMetrics>();
     }
     if (flow_.sources.size() != 1) {
@@ -844,7 +844,7 @@ class FlowRun {
                         null_keys > 0 ? "IS NOT DISTINCT FROM" : "=");
     }
     // The cost model: recomputing most of the view's rows group by group (a semi join, then a
-    // MERGE) costs more than recomputing it all.
+    // rewrite of the files holding them) costs more than recomputing it all.
     if (std::optional<int64_t> view_rows = RowCount(*target);
         view_rows && groups * 2 > *view_rows && *view_rows > 0) {
       *reason = fmt::format("{}: {} of the view's {} rows would be recomputed", kCostlier, groups,
@@ -874,7 +874,9 @@ class FlowRun {
       // A replaceWhere overwrite of the touched keys: the files holding them are rewritten
       // without their rows (one read of each), the recomputed rows added, in one commit.
       std::string output_list;
-      for (const auto& k : plan->output_keys) output_list += (output_list.empty() ? "" : ", ") + QuoteIdentifier(k);
+      for (const auto& k : plan->output_keys) {
+        output_list += (output_list.empty() ? "" : ", ") + QuoteIdentifier(k);
+      }
       engine::WriteOptions options;
       options.mode = engine::WriteOptions::Mode::kOverwrite;
       options.replace_where = fmt::format("({}) IN (SELECT {} FROM {})", output_list, output_list,
@@ -933,8 +935,9 @@ class FlowRun {
   // `snapshot`), replaces every row of the keys in `keys_table` with the rows of `rows_table` (the
   // table's columns), in one MERGE commit with `txn` that rewrites only the files holding those
   // keys (engine/delta_dml.h chooses them by key statistics, then by the data). A batch that
-  // changes no row still commits when there is a `txn`, to record it. nullopt, with nothing written, when rows_table's columns are not the table's
-  // (the caller then rewrites the whole table). Returns the version committed.
+  // changes no row still commits when there is a `txn`, to record it. nullopt, with nothing
+  // written, when rows_table's columns are not the table's (the caller then rewrites the whole
+  // table). Returns the version committed.
   Result<std::optional<int64_t>> ReplaceKeyRows(
       const std::string& folder, const std::shared_ptr<const delta::Snapshot>& snapshot,
       const std::string& keys_table, const std::string& rows_table,

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "common/result.h"
 #include "common/status.h"
 #include "delta/data_skipping.h"
@@ -47,46 +48,21 @@ constexpr int64_t kRowsPerFile = 1'000;  // 1,000 files
 constexpr int64_t kPointId = 654'321;    // in the file of ids 654,000..654,999
 constexpr int64_t kBucket = 6;           // ids 600,000..699,999
 
-[[noreturn]] void Fail(const std::string& what, const Status& status) {
-  std::fprintf(stderr, "data_skipping_bench: %s: %s\n", what.c_str(), status.ToString().c_str());
-  std::exit(1);
-}
-template <typename T>
-T Unwrap(Result<T> r, const std::string& what) {
-  if (!r.ok()) Fail(what, r.status());
-  return std::move(r).ValueOrDie();
-}
-void Check(const Status& s, const std::string& what) {
-  if (!s.ok()) Fail(what, s);
-}
-
 struct Fixture {
-  std::string dir;
+  std::string dir;  // bench_util.h's scratch folder
   std::unique_ptr<storage::LocalObjectStore> store;
   std::unique_ptr<engine::DuckDbParquetHandler> parquet;
   std::unique_ptr<engine::Session> session;  // its connection runs every query
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
 };
 
 constexpr char kRowsSql[] =
     "SELECT i::BIGINT AS id, (i % 977)::DOUBLE AS amount, 'c' || (i % 31) AS category, "
     "(i // 100000)::INTEGER AS bucket FROM range(1000000) t(i)";
 
-std::unique_ptr<Fixture>& FixtureSlot() {
-  static std::unique_ptr<Fixture> slot;
-  return slot;
-}
-
 Fixture& Get() {
   static Fixture* f = [] {
-    FixtureSlot() = std::make_unique<Fixture>();
-    Fixture* fx = FixtureSlot().get();
-    std::string tmpl = (fs::temp_directory_path() / "medallion-skipbench-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) Fail("mkdtemp", Status::IOError(tmpl));
-    fx->dir = tmpl;
+    Fixture* fx = new Fixture;  // lives until exit
+    fx->dir = ScratchDir().string();
     fx->store = Unwrap(storage::LocalObjectStore::Make(fx->dir, {/*sync=*/false}), "store");
     fx->parquet = Unwrap(engine::DuckDbParquetHandler::Make(), "parquet handler");
     fx->session = Unwrap(engine::Session::Open(), "session");
@@ -281,12 +257,5 @@ void RegisterAll() {
 }  // namespace medallion::bench
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  medallion::bench::RegisterAll();
-  benchmark::AddCustomContext("duckdb_version", medallion::engine::Database::LibraryVersion());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  medallion::bench::FixtureSlot().reset();  // removes the fixture folder
-  return 0;
+  return medallion::bench::RunBenchmarks(argc, argv, medallion::bench::RegisterAll);
 }

@@ -39,6 +39,8 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.h"
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/status.h"
 #include "delta/actions.h"
@@ -74,29 +76,6 @@ constexpr int64_t kCommitHistory = 100;        // commits before the commit benc
 constexpr int kFlightsFiles = 8;               // Parquet files of the unpartitioned flights table
 constexpr int64_t kFlightsRows = 3000000;
 
-// ---- failure handling: a fixture that cannot be built ends the run ----
-
-[[noreturn]] void Fail(std::string_view what, const Status& status) {
-  std::fprintf(stderr, "delta_bench: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
-               status.ToString().c_str());
-  std::exit(1);
-}
-
-void Check(const Status& status, std::string_view what) {
-  if (!status.ok()) Fail(what, status);
-}
-
-template <typename T>
-T Unwrap(Result<T> result, std::string_view what) {
-  if (!result.ok()) Fail(what, result.status());
-  return std::move(result).ValueOrDie();
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Prints how long building a fixture took.
 class FixtureTimer {
@@ -117,38 +96,17 @@ class FixtureTimer {
 
 // ---- shared state: the scratch folder, stores, Parquet handler and writer ----
 
-// The folder of every fixture. With $MEDALLION_BENCH_FIXTURES set, that folder, kept after the run
-// so that the next run reuses the fixtures that are complete (a marker file each; building the
-// 10,000-commit table takes minutes); otherwise a fresh folder under $TMPDIR, removed at exit.
-struct Scratch {
-  fs::path dir;
-  bool keep = false;
-};
-
-std::optional<Scratch>& ScratchSlot() {
-  static std::optional<Scratch> scratch;
-  return scratch;
-}
-
-const fs::path& ScratchDir() {
-  std::optional<Scratch>& scratch = ScratchSlot();
-  if (!scratch) {
-    const char* kept = std::getenv("MEDALLION_BENCH_FIXTURES");
-    if (kept != nullptr && *kept != '\0') {
-      scratch = Scratch{fs::absolute(kept), true};
-      fs::create_directories(scratch->dir);
-    } else {
-      std::string name = (fs::temp_directory_path() / "medallion-bench-XXXXXX").string();
-      if (mkdtemp(name.data()) == nullptr) {
-        std::perror("delta_bench: mkdtemp");
-        std::exit(1);
-      }
-      scratch = Scratch{fs::path(name), false};
-    }
-    fs::create_directories(scratch->dir / "scratch");
-    fs::create_directories(scratch->dir / "complete");
-  }
-  return scratch->dir;
+// The folder of every fixture: bench_util.h's reusable ScratchDir. With $MEDALLION_BENCH_FIXTURES
+// set, that folder, kept after the run so that the next run reuses the fixtures that are complete
+// (a marker file each; building the 10,000-commit table takes minutes).
+const fs::path& FixtureDir() {
+  static const fs::path& dir = []() -> const fs::path& {
+    const fs::path& scratch = ScratchDir(/*reusable=*/true);
+    fs::create_directories(scratch / "scratch");
+    fs::create_directories(scratch / "complete");
+    return scratch;
+  }();
+  return dir;
 }
 
 // Fixture markers: a fixture whose marker exists is reused as it is; one without is rebuilt from
@@ -156,13 +114,13 @@ const fs::path& ScratchDir() {
 constexpr int kFixtureFormat = 1;
 
 fs::path MarkerOf(const std::string& fixture) {
-  return ScratchDir() / "complete" / fmt::format("{}.v{}", fixture, kFixtureFormat);
+  return FixtureDir() / "complete" / fmt::format("{}.v{}", fixture, kFixtureFormat);
 }
 
 // True when `fixture` can be reused; otherwise removes what an earlier build left of `folders`.
 bool FixtureComplete(const std::string& fixture, const std::vector<std::string>& folders) {
   if (fs::exists(MarkerOf(fixture))) return true;
-  for (const auto& f : folders) fs::remove_all(ScratchDir() / f);
+  for (const auto& f : folders) fs::remove_all(FixtureDir() / f);
   return false;
 }
 
@@ -174,14 +132,14 @@ void MarkComplete(const std::string& fixture) {
 // The store fixtures are written through: no fsync, so building them is quick.
 storage::LocalObjectStore& FixtureStore() {
   static auto store = Unwrap(
-      storage::LocalObjectStore::Make(ScratchDir().string(), {.sync = false}), "fixture store");
+      storage::LocalObjectStore::Make(FixtureDir().string(), {.sync = false}), "fixture store");
   return *store;
 }
 
 // The same folder with fsync on (LocalObjectStore's default): what the commit benchmarks use.
 storage::LocalObjectStore& DurableStore() {
   static auto store =
-      Unwrap(storage::LocalObjectStore::Make(ScratchDir().string()), "durable store");
+      Unwrap(storage::LocalObjectStore::Make(FixtureDir().string()), "durable store");
   return *store;
 }
 
@@ -192,7 +150,7 @@ engine::DuckDbParquetHandler& Parquet() {
 
 engine::DuckDbParquetWriter& CheckpointWriter() {
   static auto writer = Unwrap(
-      engine::DuckDbParquetWriter::Make((ScratchDir() / "scratch").string()), "parquet writer");
+      engine::DuckDbParquetWriter::Make((FixtureDir() / "scratch").string()), "parquet writer");
   return *writer;
 }
 
@@ -314,7 +272,7 @@ const ManyFilesTables& ManyFiles() {
     CreateTable(FixtureStore(), t.json_only, SyntheticMetadata());
     AppendCommits(FixtureStore(), t.json_only, kManyFilesCommits, kManyFilesPerCommit, nullptr, 10,
                   rng, &counter);
-    fs::copy(ScratchDir() / t.json_only, ScratchDir() / t.with_checkpoint,
+    fs::copy(FixtureDir() / t.json_only, FixtureDir() / t.with_checkpoint,
              fs::copy_options::recursive);
     auto snapshot = Unwrap(SnapshotBuilder(FixtureStore(), t.with_checkpoint).Build(Parquet()),
                            "read " + t.with_checkpoint);
@@ -428,7 +386,7 @@ void BM_ListLog(benchmark::State& state, const std::string& root) {
 // A table with kCommitHistory one-file commits and a checkpoint every 10, for one benchmark.
 // Rebuilt on every run (the benchmark appends to it).
 std::string CommitTable(const std::string& root) {
-  fs::remove_all(ScratchDir() / root);
+  fs::remove_all(FixtureDir() / root);
   FixtureTimer timer(root);
   std::mt19937_64 rng(3);
   int64_t counter = 0;
@@ -497,8 +455,8 @@ void BM_Commit(benchmark::State& state, bool checkpoints) {
 void BM_PutIfAbsentFsync(benchmark::State& state) {
   static const std::string payload = [] {
     const std::string root = "commit_payload";
-    fs::remove_all(ScratchDir() / root);
-    fs::remove_all(ScratchDir() / "put_floor");
+    fs::remove_all(FixtureDir() / root);
+    fs::remove_all(FixtureDir() / "put_floor");
     CreateTable(FixtureStore(), root, SyntheticMetadata());
     std::mt19937_64 rng(5);
     int64_t counter = 0;
@@ -591,15 +549,15 @@ const FlightsTable* Flights() {
     FixtureTimer timer("flights (8 files)");
     FlightsTable t;
     t.root = "flights";
-    fs::remove_all(ScratchDir() / t.root);  // rebuilt on every run: it takes seconds
+    fs::remove_all(FixtureDir() / t.root);  // rebuilt on every run: it takes seconds
     t.view = "flights";
     t.all_columns = "date, delay, distance, origin, destination";
-    fs::create_directories(ScratchDir() / t.root);
+    fs::create_directories(FixtureDir() / t.root);
     std::vector<AddFile> adds;
     const int64_t per_file = (kFlightsRows + kFlightsFiles - 1) / kFlightsFiles;
     for (int i = 0; i < kFlightsFiles; ++i) {
       const std::string name = fmt::format("part-{:05}.snappy.parquet", i);
-      const fs::path path = ScratchDir() / t.root / name;
+      const fs::path path = FixtureDir() / t.root / name;
       Check(ScanConnection().Execute(fmt::format(
                 "COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet({}, file_row_number = "
                 "true) WHERE file_row_number >= {} AND file_row_number < {}) TO {} "
@@ -632,10 +590,10 @@ const FlightsTable* FlightsByMonth() {
     FixtureTimer timer("flights_by_month");
     FlightsTable t;
     t.root = "flights_by_month";
-    fs::remove_all(ScratchDir() / t.root);  // rebuilt on every run: it takes seconds
+    fs::remove_all(FixtureDir() / t.root);  // rebuilt on every run: it takes seconds
     t.view = "flights_by_month";
     t.all_columns = "date, delay, distance, origin, destination, month";
-    const fs::path folder = ScratchDir() / t.root;
+    const fs::path folder = FixtureDir() / t.root;
     Check(ScanConnection().Execute(fmt::format(
               "COPY (SELECT *, month(date)::INTEGER AS month FROM read_parquet({})) TO {} "
               "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (month))",
@@ -845,15 +803,5 @@ void RegisterAll() {
 }  // namespace medallion::bench
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  medallion::bench::RegisterAll();
-  benchmark::AddCustomContext("duckdb_version", medallion::engine::Database::LibraryVersion());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (auto& scratch = medallion::bench::ScratchSlot(); scratch && !scratch->keep) {
-    std::error_code ec;
-    std::filesystem::remove_all(scratch->dir, ec);
-  }
-  return 0;
+  return medallion::bench::RunBenchmarks(argc, argv, medallion::bench::RegisterAll);
 }

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <utility>
 
+#include "bench_util.h"
 #include "common/result.h"
 #include "common/status.h"
 #include "engine/database.h"
@@ -68,37 +69,6 @@ constexpr int kFilesPerSource = 3;               // CSV files in each landing fo
 constexpr int kRowsPerFile = 100;
 
 // ---- failure handling: a fixture that cannot be built ends the run ----
-
-[[noreturn]] void Fail(std::string_view what, const Status& status) {
-  std::fprintf(stderr, "pipeline_bench: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
-               status.ToString().c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Unwrap(Result<T> result, std::string_view what) {
-  if (!result.ok()) Fail(what, result.status());
-  return std::move(result).ValueOrDie();
-}
-
-// The scratch folder: created on first use, removed at exit by main().
-std::optional<fs::path>& ScratchSlot() {
-  static std::optional<fs::path> scratch;
-  return scratch;
-}
-
-const fs::path& ScratchDir() {
-  std::optional<fs::path>& scratch = ScratchSlot();
-  if (!scratch) {
-    std::string name = (fs::temp_directory_path() / "medallion-pipeline-bench-XXXXXX").string();
-    if (mkdtemp(name.data()) == nullptr) {
-      std::perror("pipeline_bench: mkdtemp");
-      std::exit(1);
-    }
-    scratch = fs::path(name);
-  }
-  return *scratch;
-}
 
 void WriteFile(const fs::path& path, std::string_view text) {
   fs::create_directories(path.parent_path());
@@ -446,15 +416,5 @@ void RegisterAll() {
 }  // namespace medallion::bench
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  medallion::bench::RegisterAll();
-  benchmark::AddCustomContext("duckdb_version", medallion::engine::Database::LibraryVersion());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (auto& scratch = medallion::bench::ScratchSlot(); scratch) {
-    std::error_code ec;
-    std::filesystem::remove_all(*scratch, ec);
-  }
-  return 0;
+  return medallion::bench::RunBenchmarks(argc, argv, medallion::bench::RegisterAll);
 }

@@ -40,14 +40,6 @@ constexpr char kPartitionedRows[] =
 
 class DataSkippingTest : public testutil::DeltaTableTest {
  protected:
-  void MakeTable(const std::string& sql, std::vector<std::string> partition_by = {}) {
-    WriteOptions options;
-    options.target_file_rows = 10;
-    options.partition_by = std::move(partition_by);
-    ASSERT_OK(WriteDelta(session_->connection(), sql, *store_, "t", *parquet_, options).status());
-    ASSERT_OK(session_->Query(std::string("CREATE OR REPLACE TABLE expected AS ") + sql).status());
-  }
-
   // Deletes from disk every data file that `keep` does not select; returns how many were kept.
   int64_t DeleteFilesOtherThan(const delta::SkippingPredicate& keep) {
     auto snapshot = Snapshot();
@@ -64,15 +56,13 @@ class DataSkippingTest : public testutil::DeltaTableTest {
     }
     return selected->kept;
   }
-
-  std::string Text(const std::string& sql) { return testutil::TextOf(*session_, sql); }
-  int64_t Count(const std::string& sql) { return testutil::CountOf(*session_, sql); }
-
-  void ExpectMatchesDuckDb() {
-    testutil::ExpectSameMultiset(*session_, Ref(), "expected");
-    EXPECT_OK(validity::ValidateDeltaTable(Path()));
-  }
 };
+
+WriteOptions PartitionedBy(std::vector<std::string> columns) {
+  WriteOptions options;
+  options.partition_by = std::move(columns);
+  return options;
+}
 
 delta::SkippingPredicate Where(ColumnPredicate p) {
   delta::SkippingPredicate out;
@@ -128,7 +118,7 @@ std::string ViewSql(Session& session, const std::string& name) {
 }
 
 TEST_F(DataSkippingTest, PartitionedViewIsUnionPerPartitionAndPrunes) {
-  MakeTable(kPartitionedRows, {"p"});
+  MakeTable(kPartitionedRows, PartitionedBy({"p"}));
   // A NULL partition (folder __HIVE_DEFAULT_PARTITION__) is not left to DuckDB's Hive partitioning.
   ASSERT_OK(RegisterDeltaScan(session_->connection(), *Snapshot(), *store_, "v", {}, nullptr));
   EXPECT_THAT(ViewSql(*session_, "v"), ::testing::HasSubstr("UNION ALL"));
@@ -150,7 +140,7 @@ TEST_F(DataSkippingTest, ManyPartitionsKeepTheJoin) {
   // 70 partition tuples (> 64) with a value Hive folders escape (a space): one read_parquet joined
   // to the partition values table.
   MakeTable("SELECT i::BIGINT AS id, 'k ' || (i % 70) AS k, 'r' || i AS s FROM range(700) t(i)",
-            {"k"});
+            PartitionedBy({"k"}));
   ASSERT_OK(RegisterDeltaScan(session_->connection(), *Snapshot(), *store_, "v", {}, nullptr));
   EXPECT_THAT(ViewSql(*session_, "v"), ::testing::HasSubstr("JOIN"));
   ExpectMatchesDuckDb();
@@ -166,7 +156,7 @@ TEST_F(DataSkippingTest, PartitionFoldersOfPlainValuesAreReadByHivePartitioning)
   // columns are the partition values, typed, pruned by DuckDB under a filter.
   MakeTable("SELECT i::BIGINT AS id, (i % 3)::INTEGER AS k, CASE WHEN i < 50 THEN 'lo' ELSE 'hi' "
             "END AS band, DATE '2001-01-01' + (i % 2)::INTEGER AS d FROM range(100) t(i)",
-            {"k", "band", "d"});
+            PartitionedBy({"k", "band", "d"}));
   ASSERT_OK(RegisterDeltaScan(session_->connection(), *Snapshot(), *store_, "v", {}, nullptr));
   EXPECT_THAT(ViewSql(*session_, "v"), ::testing::HasSubstr("hive_types"));
   EXPECT_THAT(ViewSql(*session_, "v"), ::testing::Not(::testing::HasSubstr("UNION ALL")));
@@ -216,7 +206,7 @@ TEST_F(DataSkippingTest, PartitionValuesComeFromTheLogNotTheFolders) {
 }
 
 TEST_F(DataSkippingTest, NullPartitionIsPruned) {
-  MakeTable(kPartitionedRows, {"p"});
+  MakeTable(kPartitionedRows, PartitionedBy({"p"}));
   EXPECT_EQ(DeleteFilesOtherThan(Where(ColumnPredicate::IsNull({"p"}))), 4);
   EXPECT_EQ(Text("SELECT count(*), sum(v) FROM " + Ref() + " WHERE p IS NULL"), "40,31800;");
   EXPECT_EQ(Text("SELECT count(*) FROM " + Ref() + " WHERE p IS NULL AND id = 99"), "1;");

@@ -35,22 +35,6 @@ constexpr char kRows[] =
 
 class DeltaDmlTest : public testutil::DeltaTableTest {
  protected:
-  // The table `t` (10 files of 10 rows) and the same rows in the DuckDB table `expected`.
-  void MakeTable(WriteOptions options = {}, const std::string& sql = kRows) {
-    options.target_file_rows = 10;
-    ASSERT_OK(WriteDelta(session_->connection(), sql, *store_, "t", *parquet_, options).status());
-    ASSERT_OK(session_->Query(std::string("CREATE OR REPLACE TABLE expected AS ") + sql).status());
-  }
-
-  std::string Text(const std::string& sql) { return testutil::TextOf(*session_, sql); }
-  int64_t Count(const std::string& sql) { return testutil::CountOf(*session_, sql); }
-
-  // The table equals the DuckDB table `expected` (as multisets), and is valid.
-  void ExpectMatchesDuckDb() {
-    testutil::ExpectSameMultiset(*session_, Ref(), "expected");
-    EXPECT_OK(validity::ValidateDeltaTable(Path()));
-  }
-
   // commitInfo of a version of `t`.
   nlohmann::json CommitInfo(int64_t version) {
     std::ifstream in(fmt::format("{}/_delta_log/{:020}.json", Path(), version));
@@ -76,7 +60,7 @@ class DeltaDmlTest : public testutil::DeltaTableTest {
 };
 
 TEST_F(DeltaDmlTest, DeleteRewritesOnlyFilesWithMatchingRows) {
-  MakeTable();
+  MakeTable(kRows);
   ASSERT_OK_AND_ASSIGN(
       DmlResult r, Delete(session_->connection(), *store_, "t", *parquet_, "id < 15 OR id = 97"));
   EXPECT_TRUE(r.committed);
@@ -95,7 +79,7 @@ TEST_F(DeltaDmlTest, DeleteRewritesOnlyFilesWithMatchingRows) {
 }
 
 TEST_F(DeltaDmlTest, DeleteMatchingNothingCommitsNothing) {
-  MakeTable();
+  MakeTable(kRows);
   ASSERT_OK_AND_ASSIGN(DmlResult r,
                        Delete(session_->connection(), *store_, "t", *parquet_, "id > 1000"));
   EXPECT_FALSE(r.committed);
@@ -106,9 +90,9 @@ TEST_F(DeltaDmlTest, DeleteMatchingNothingCommitsNothing) {
 TEST_F(DeltaDmlTest, PartitionDeleteRemovesFilesWithoutRewriting) {
   WriteOptions options;
   options.partition_by = {"p"};
-  MakeTable(options,
-            "SELECT i::BIGINT AS id, CASE WHEN i < 30 THEN 'a' ELSE 'b' END AS p "
-            "FROM range(60) t(i)");
+  MakeTable("SELECT i::BIGINT AS id, CASE WHEN i < 30 THEN 'a' ELSE 'b' END AS p "
+            "FROM range(60) t(i)",
+            options);
   size_t before = ActiveFiles();
   EXPECT_EQ(Text("DELETE FROM " + Ref() + " WHERE p = 'a'"), "30;");
   ASSERT_OK(session_->Query("DELETE FROM expected WHERE p = 'a'").status());
@@ -120,7 +104,7 @@ TEST_F(DeltaDmlTest, PartitionDeleteRemovesFilesWithoutRewriting) {
 }
 
 TEST_F(DeltaDmlTest, UpdateRewritesOnlyFilesWithMatchingRows) {
-  MakeTable();
+  MakeTable(kRows);
   ASSERT_OK_AND_ASSIGN(DmlResult r,
                        Update(session_->connection(), *store_, "t", *parquet_,
                               {{"v", "v * 2 + id"}, {"s", "upper(s)"}}, "id BETWEEN 20 AND 25"));
@@ -139,7 +123,7 @@ TEST_F(DeltaDmlTest, UpdateRewritesOnlyFilesWithMatchingRows) {
 }
 
 TEST_F(DeltaDmlTest, SqlDeleteAndUpdateWithAliasAndNoWhere) {
-  MakeTable();
+  MakeTable(kRows);
   EXPECT_EQ(Text("UPDATE " + Ref() + " AS x SET x.v = -1, s = 'z' || x.s WHERE x.id % 10 = 3"),
             "10;");
   ASSERT_OK(session_->Query("UPDATE expected SET v = -1, s = 'z' || s WHERE id % 10 = 3").status());
@@ -152,7 +136,7 @@ TEST_F(DeltaDmlTest, SqlDeleteAndUpdateWithAliasAndNoWhere) {
 }
 
 TEST_F(DeltaDmlTest, UpdateUnknownColumnIsInvalidArgument) {
-  MakeTable();
+  MakeTable(kRows);
   auto r = session_->Query("UPDATE " + Ref() + " SET nope = 1");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
@@ -160,7 +144,7 @@ TEST_F(DeltaDmlTest, UpdateUnknownColumnIsInvalidArgument) {
 }
 
 TEST_F(DeltaDmlTest, MergeMatchesDuckDb) {
-  MakeTable();
+  MakeTable(kRows);
   // Source: ids 5 (delete), 15 and 16 (update), 200 and 201 (insert).
   const std::string source =
       "SELECT * FROM (VALUES (5, 0, 'd'), (15, 1, 'u'), (16, 2, 'u'), (200, 3, 'i'), "
@@ -194,7 +178,7 @@ TEST_F(DeltaDmlTest, MergeMatchesDuckDb) {
 }
 
 TEST_F(DeltaDmlTest, MergeStarFromDeltaSourceAndUpsert) {
-  MakeTable();
+  MakeTable(kRows);
   ASSERT_OK(WriteDelta(session_->connection(),
                        "SELECT i::BIGINT AS id, 7::INTEGER AS v, 'new' AS s FROM range(95, 105) "
                        "t(i)",
@@ -212,7 +196,7 @@ TEST_F(DeltaDmlTest, MergeStarFromDeltaSourceAndUpsert) {
 }
 
 TEST_F(DeltaDmlTest, MergeWithSeveralSourceRowsForOneTargetRowFails) {
-  MakeTable();
+  MakeTable(kRows);
   auto r = session_->Query("MERGE INTO " + Ref() +
                            " t USING (SELECT 3 AS id UNION ALL SELECT 3) s ON t.id = s.id "
                            "WHEN MATCHED THEN UPDATE SET v = 0");
@@ -232,7 +216,7 @@ TEST_F(DeltaDmlTest, MergeWithSeveralSourceRowsForOneTargetRowFails) {
 TEST_F(DeltaDmlTest, ChangeDataFeedRecordsDeleteUpdateAndMerge) {
   WriteOptions options;
   options.table_properties = {{"delta.enableChangeDataFeed", "true"}};
-  MakeTable(options);
+  MakeTable(kRows, options);
   ASSERT_OK(Delete(session_->connection(), *store_, "t", *parquet_, "id IN (1, 2)").status());
   ASSERT_OK(
       Update(session_->connection(), *store_, "t", *parquet_, {{"v", "-v"}}, "id = 30").status());
@@ -261,7 +245,7 @@ TEST_F(DeltaDmlTest, ChangeDataFeedRecordsDeleteUpdateAndMerge) {
 }
 
 TEST_F(DeltaDmlTest, ConcurrentDeleteAndUpdateOfTheSameFileConflict) {
-  MakeTable();
+  MakeTable(kRows);
   ASSERT_OK_AND_ASSIGN(auto read, delta::SnapshotBuilder(*store_, "t").Build(*parquet_));
   DmlOptions options;
   options.snapshot = read;  // both start from version 0

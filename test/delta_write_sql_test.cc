@@ -50,8 +50,6 @@ class DeltaWriteTest : public testutil::DeltaTableTest {
     return rows;
   }
 
-  int64_t Count(const std::string& sql) { return testutil::CountOf(*session_, sql); }
-
   void ExpectValid(const std::string& table = "t") {
     EXPECT_OK(validity::ValidateDeltaTable(Path(table)));
   }

@@ -720,4 +720,10 @@ Result<FileSelection> SelectFiles(const Snapshot& snapshot, const SkippingPredic
   return SelectFiles(snapshot.config(), snapshot.files(), predicate);
 }
 
+std::optional<int64_t> NumRecords(const AddFile& file) {
+  if (!file.stats) return std::nullopt;
+  std::optional<FileStats> stats = ParseStats(*file.stats);
+  return stats ? stats->num_records : std::nullopt;
+}
+
 }  // namespace medallion::delta

@@ -49,6 +49,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -140,5 +141,10 @@ Result<FileSelection> SelectFiles(const Snapshot& snapshot, const SkippingPredic
 Result<FileSelection> SelectFiles(const TableConfiguration& config,
                                   const std::vector<AddFile>& files,
                                   const SkippingPredicate& predicate);
+
+// The file's numRecords from its statistics ("Per-file Statistics"): physical records, rows a
+// deletion vector marks deleted included. nullopt without statistics, or when they are malformed
+// or lack numRecords.
+std::optional<int64_t> NumRecords(const AddFile& file);
 
 }  // namespace medallion::delta

@@ -79,6 +79,13 @@ TEST(DataSkippingTest, IntegerComparisons) {
   EXPECT_TRUE(May(config, Cmp("id", Op::kEqual, Scalar::String("abc")), f));
 }
 
+TEST(DataSkippingTest, NumRecordsFromStatistics) {
+  EXPECT_EQ(NumRecords(FileWithStats(kIdStats)), 10);
+  EXPECT_EQ(NumRecords(FileWithStats(R"({"minValues":{"id":1}})")), std::nullopt);
+  EXPECT_EQ(NumRecords(FileWithStats("{not json")), std::nullopt);
+  EXPECT_EQ(NumRecords(AddFile{}), std::nullopt);
+}
+
 TEST(DataSkippingTest, InAndNullLiterals) {
   auto config = Config({Field("id", R"("long")")});
   AddFile f = FileWithStats(kIdStats);

@@ -372,9 +372,6 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
     }
     groups[file_tuples[i]].push_back(i);
   }
-  // Partition values from the paths by DuckDB when they spell them (checked below against the
-  // files' own columns too); else a UNION ALL with the values as constants, or a join.
-  bool use_hive = HivePathsMatch(paths, files, partition_fields, mapping);
 
   // Every file's columns, from one query over all the footers; each read's column list is built
   // from them. A read whose files all have the same columns goes without union_by_name, so that
@@ -395,15 +392,17 @@ Status RegisterFiles(Connection& conn, const delta::TableConfiguration& config,
     schemas = FileSchemasOf(*read, paths);
     if (!schemas) MLOG_DEBUG("{}: parquet_schema answer not understood; DESCRIBE per read", ctx);
   }
-  // A data file that stores a partition column itself would clash with DuckDB's Hive column.
-  if (use_hive && schemas) {
-    for (const FileSchema& file : *schemas) {
-      for (const FileColumn& column : file) {
-        for (const auto& c : partition_columns) use_hive = use_hive && !EqualsIgnoreCase(c, column.name);
-      }
-    }
-  }
-  use_hive = use_hive && schemas.has_value();
+  // Partition values from the paths by DuckDB when they spell them and no data file stores a
+  // partition column itself (it would clash with DuckDB's Hive column); else a UNION ALL with the
+  // values as constants, or a join.
+  auto stores_partition_column = [&](const FileSchema& file) {
+    return std::any_of(file.begin(), file.end(), [&](const FileColumn& column) {
+      return std::any_of(partition_columns.begin(), partition_columns.end(),
+                         [&](const std::string& c) { return EqualsIgnoreCase(c, column.name); });
+    });
+  };
+  const bool use_hive = schemas && HivePathsMatch(paths, files, partition_fields, mapping) &&
+                        std::none_of(schemas->begin(), schemas->end(), stores_partition_column);
   const bool use_union = partitioned && !use_hive && groups.size() <= kMaxPartitionBranches;
   auto read_of = [&](const std::vector<size_t>& indexes, bool with_row_number, bool union_by_name) {
     std::string list;

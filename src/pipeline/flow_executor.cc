@@ -13,6 +13,7 @@
 #include "common/macros.h"
 #include "common/text.h"
 #include "delta/commit_reader.h"
+#include "delta/data_skipping.h"
 #include "delta/snapshot.h"
 #include "engine/delta_dml.h"
 #include "engine/delta_scan.h"
@@ -921,12 +922,9 @@ class FlowRun {
   static std::optional<int64_t> RowCount(const delta::Snapshot& snapshot) {
     int64_t rows = 0;
     for (const delta::AddFile& f : snapshot.files()) {
-      if (!f.stats) return std::nullopt;
-      json stats = json::parse(*f.stats, nullptr, false);
-      if (!stats.is_object() || !stats.contains("numRecords") || !stats["numRecords"].is_number_integer()) {
-        return std::nullopt;
-      }
-      rows += stats["numRecords"].get<int64_t>();
+      std::optional<int64_t> records = delta::NumRecords(f);
+      if (!records) return std::nullopt;
+      rows += *records;
     }
     return rows;
   }

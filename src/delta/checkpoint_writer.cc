@@ -132,10 +132,7 @@ Result<CheckpointInfo> WriteCheckpoint(storage::ObjectStore& store, const Snapsh
   std::vector<std::string> rows = CheckpointRows(snapshot, now_ms);
   ASSIGN_OR_RETURN_CTX(std::string bytes, writer.WriteRowsAsParquet(rows, CheckpointSchema()),
                        context);
-  char name[64];
-  std::snprintf(name, sizeof(name), "%020lld.checkpoint.parquet",
-                static_cast<long long>(snapshot.version()));
-  const std::string key = LogPrefix(root) + name;
+  const std::string key = LogPrefix(root) + ClassicCheckpointFileName(snapshot.version());
   RETURN_NOT_OK_CTX(store.Write(key, bytes), context);
 
   CheckpointInfo info;

@@ -111,6 +111,12 @@ std::string CommitFileName(int64_t version) {
   return buf;
 }
 
+std::string ClassicCheckpointFileName(int64_t version) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%020lld.checkpoint.parquet", static_cast<long long>(version));
+  return buf;
+}
+
 std::string TableName(std::string_view table_root) {
   return table_root.empty() ? std::string("<store root>") : std::string(table_root);
 }

@@ -70,6 +70,8 @@ std::optional<ParsedLogName> ParseLogFileName(std::string_view name);
 
 // "00000000000000000042.json".
 std::string CommitFileName(int64_t version);
+// "00000000000000000042.checkpoint.parquet" (a classic single-file checkpoint).
+std::string ClassicCheckpointFileName(int64_t version);
 // "<table_root>/_delta_log/" (or "_delta_log/" for an empty root).
 std::string LogPrefix(std::string_view table_root);
 

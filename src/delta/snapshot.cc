@@ -47,21 +47,38 @@ Result<std::string> Snapshot::FileLocalPath(const AddFile& file) const {
 
 namespace {
 
-// The files in path order. An AddFile is a few hundred bytes: the order is found on indices and
-// each file moved once, rather than sorting the files themselves (a checkpoint in path order, as
-// medallion writes them, is left as it is).
-std::vector<AddFile> SortedByPath(std::vector<AddFile> files) {
-  auto by_path = [](const AddFile& a, const AddFile& b) { return a.path < b.path; };
-  if (std::is_sorted(files.begin(), files.end(), by_path)) return files;
-  // (path, index) pairs: comparisons read the path's characters without going through the file.
+// Puts the files in path order. An AddFile is a few hundred bytes, so the order is found on
+// (path, index) pairs and then applied in place, each file moved about once, with no second array.
+// A replay lists the commits' files first and then the checkpoint's, which are in path order when
+// medallion or Spark wrote them: the sorted tail is merged with the sorted head rather than sorted
+// again.
+void SortByPath(std::vector<AddFile>& files) {
+  const size_t n = files.size();
+  auto by_path = [&](size_t a, size_t b) { return files[a].path < files[b].path; };
+  if (n < 2) return;
+  size_t tail = n - 1;  // files[tail, n) is in path order
+  while (tail > 0 && !by_path(tail, tail - 1)) --tail;
+  if (tail == 0) return;
+  // Comparisons read the path's characters without going through the file.
   std::vector<std::pair<std::string_view, size_t>> order;
-  order.reserve(files.size());
-  for (size_t i = 0; i < files.size(); ++i) order.emplace_back(files[i].path, i);
-  std::sort(order.begin(), order.end());
-  std::vector<AddFile> out;
-  out.reserve(files.size());
-  for (const auto& entry : order) out.push_back(std::move(files[entry.second]));
-  return out;
+  order.reserve(n);
+  for (size_t i = 0; i < n; ++i) order.emplace_back(files[i].path, i);
+  std::sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(tail));
+  std::inplace_merge(order.begin(), order.begin() + static_cast<ptrdiff_t>(tail), order.end());
+  // Position i takes the file at order[i].second: follow each cycle of the permutation once.
+  std::vector<bool> placed(n, false);
+  for (size_t start = 0; start < n; ++start) {
+    if (placed[start] || order[start].second == start) continue;
+    AddFile held = std::move(files[start]);
+    size_t at = start;
+    while (order[at].second != start) {
+      files[at] = std::move(files[order[at].second]);
+      placed[at] = true;
+      at = order[at].second;
+    }
+    files[at] = std::move(held);
+    placed[at] = true;
+  }
 }
 
 }  // namespace
@@ -81,7 +98,8 @@ Result<std::shared_ptr<Snapshot>> Snapshot::FromState(ReplayedState& state,
   std::shared_ptr<Snapshot> snapshot(new Snapshot(std::move(config)));
   snapshot->table_root_ = table_root;
   snapshot->version_ = version;
-  snapshot->files_ = SortedByPath(std::move(state.files));
+  SortByPath(state.files);
+  snapshot->files_ = std::move(state.files);
   snapshot->txns_ = std::move(state.txns);
   snapshot->domains_ = std::move(state.domains);
   snapshot->tombstones_ = std::move(state.tombstones);

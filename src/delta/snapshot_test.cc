@@ -140,6 +140,43 @@ TEST_F(SnapshotTest, MalformedCommitNamesFileAndLine) {
                         "required field 'size'"));
 }
 
+// Files come out in path order whatever order replay meets them in: commits newest first, then a
+// checkpoint in path order (merged), or a checkpoint in any order (sorted).
+TEST_F(SnapshotTest, FilesAreInPathOrder) {
+  auto add_row = [](const std::string& path) {
+    return R"({"add":{"path":")" + path +
+           R"(","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true},"remove":null})";
+  };
+  auto lines = CreateTableLines();
+  const std::vector<std::string> header = {
+      R"({"add":null,"protocol":)" + lines[1].substr(12, lines[1].size() - 13) + "}",
+      R"({"add":null,"metaData":)" + lines[2].substr(12, lines[2].size() - 13) + "}"};
+  for (const bool checkpoint_sorted : {true, false}) {
+    SCOPED_TRACE(checkpoint_sorted ? "checkpoint in path order" : "checkpoint in any order");
+    storage::MemoryObjectStore store;
+    StubParquetHandler parquet;
+    const std::string cp_key = LogKey(root_, CheckpointName(1));
+    ASSERT_TRUE(store.Write(cp_key, "PAR1").ok());
+    std::vector<std::string> rows = header;
+    for (const char* p : checkpoint_sorted ? std::vector<const char*>{"b", "d", "f", "h", "j"}
+                                           : std::vector<const char*>{"h", "b", "j", "f", "d"}) {
+      rows.push_back(add_row(p));
+    }
+    parquet.Put(cp_key, rows);
+    ASSERT_TRUE(WriteCommit(store, root_, 2, {AddLine("i"), AddLine("a")}).ok());
+    ASSERT_TRUE(WriteCommit(store, root_, 3, {AddLine("k"), RemoveLine("d"), AddLine("e")}).ok());
+    ASSERT_TRUE(WriteCommit(store, root_, 4, {AddLine("c")}).ok());
+    auto s = SnapshotBuilder(store, root_).Build(parquet);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_THAT(Paths(**s), ElementsAre("a", "b", "c", "e", "f", "h", "i", "j", "k"));
+    // The files travel with their paths (commits' files are 100 bytes, the checkpoint's 1).
+    for (const auto& f : (*s)->files()) {
+      EXPECT_EQ(f.size, std::string("aceik").find(f.path) != std::string::npos ? 100 : 1)
+          << f.path;
+    }
+  }
+}
+
 TEST_F(SnapshotTest, ReadsClassicCheckpointThroughHandler) {
   // Commits 0..2 were cleaned up; a checkpoint at 2 holds the state, commits 3..4 follow.
   const std::string cp_key = LogKey(root_, CheckpointName(2));

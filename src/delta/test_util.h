@@ -39,11 +39,7 @@ inline std::string LogKey(const std::string& root, const std::string& name) {
   return LogPrefix(root) + name;
 }
 
-inline std::string CheckpointName(int64_t version) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%020lld.checkpoint.parquet", static_cast<long long>(version));
-  return buf;
-}
+inline std::string CheckpointName(int64_t version) { return ClassicCheckpointFileName(version); }
 inline std::string MultiPartName(int64_t version, int part, int parts) {
   char buf[96];
   std::snprintf(buf, sizeof(buf), "%020lld.checkpoint.%010d.%010d.parquet",

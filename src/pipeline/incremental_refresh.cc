@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "common/macros.h"
 #include "common/text.h"
+#include "engine/sql_text.h"
 
 namespace medallion::pipeline {
 namespace {
@@ -71,19 +73,106 @@ std::optional<std::string> ColumnOf(const json& expr, const std::string& table, 
   return names.back().get<std::string>();
 }
 
-}  // namespace
-
-Result<GroupAggregatePlan> PlanGroupAggregate(std::string_view serialized) {
+// The one statement's node of a json_serialize_sql text.
+Result<json> ParseStatement(std::string_view serialized) {
   json root = json::parse(serialized, nullptr, /*allow_exceptions=*/false);
   if (!root.is_object() || root.value("error", true) || !root.contains("statements") ||
       !root["statements"].is_array()) {
     return Status::InvalidArgument("not a serialized SQL statement");
   }
-  const json& statements = root["statements"];
+  json& statements = root["statements"];
   if (statements.size() != 1 || !statements[0].contains("node")) {
     return Status::InvalidArgument("not one serialized SQL statement");
   }
-  const json& node = statements[0]["node"];
+  return root;
+}
+
+json ColumnRef(const std::string& name, const std::string& alias, const json& location) {
+  return json{{"class", "COLUMN_REF"},        {"type", "COLUMN_REF"},
+              {"alias", alias},               {"query_location", location},
+              {"column_names", json::array({name})}};
+}
+
+std::string PartialName(size_t i) { return fmt::format("__medallion_p{}", i); }
+std::string ValueName(size_t i) { return fmt::format("__medallion_v{}", i); }
+
+// Replaces the aggregate calls of expressions with their value columns, recording the partials
+// each needs (PlanAggregateMerge).
+class AggregateRewriter {
+ public:
+  explicit AggregateRewriter(const std::set<std::string>& non_scalar) : non_scalar_(non_scalar) {}
+
+  Status Rewrite(json& e) {
+    if (e.is_array()) {
+      for (json& child : e) RETURN_NOT_OK(Rewrite(child));
+      return Status::OK();
+    }
+    if (!e.is_object()) return Status::OK();
+    if (e.value("class", "") == "FUNCTION") {
+      std::string name = e.value("function_name", "");
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (name == "count_star" || name == "count" || name == "sum" || name == "min" ||
+          name == "max" || name == "avg" || name == "mean") {
+        return Replace(e, name);
+      }
+      if (non_scalar_.count(name)) {
+        return NotIncremental(fmt::format(
+            "OPERATOR_NOT_INCREMENTALIZABLE: {}() is not an aggregate that can be merged", name));
+      }
+    }
+    for (auto& [key, child] : e.items()) RETURN_NOT_OK(Rewrite(child));
+    return Status::OK();
+  }
+
+  std::vector<json> partials;
+  std::vector<std::string> merges;
+  std::vector<std::string> values;
+
+ private:
+  Status Replace(json& call, const std::string& name) {
+    if (call.value("distinct", false) || !IsNull(call, "filter") ||
+        !call.value("order_bys", json::object()).value("orders", json::array()).empty()) {
+      return NotIncremental(fmt::format(
+          "OPERATOR_NOT_INCREMENTALIZABLE: {}() with DISTINCT, FILTER or ORDER BY", name));
+    }
+    AggregateRewriter inner(non_scalar_);
+    json args = call.value("children", json::array());
+    RETURN_NOT_OK(inner.Rewrite(args));
+    if (!inner.values.empty()) return NotIncremental("OPERATOR_NOT_INCREMENTALIZABLE: a nested aggregate");
+    auto partial = [&](const char* function, const char* merge) {
+      json p = call;
+      p["function_name"] = function;
+      p["alias"] = PartialName(partials.size());
+      const std::string column = engine::QuoteIdentifier(PartialName(partials.size()));
+      merges.push_back(fmt::format(fmt::runtime(merge), column) + " AS " + column);
+      partials.push_back(std::move(p));
+      return column;
+    };
+    const std::string value = engine::QuoteIdentifier(ValueName(values.size()));
+    if (name == "count_star" || name == "count") {
+      values.push_back(partial(name.c_str(), "CAST(sum({}) AS BIGINT)") + " AS " + value);
+    } else if (name == "sum" || name == "min" || name == "max") {
+      const std::string merge = name + "({})";
+      values.push_back(partial(name.c_str(), merge.c_str()) + " AS " + value);
+    } else {  // avg, mean
+      const std::string sum = partial("sum", "sum({})");
+      const std::string count = partial("count", "CAST(sum({}) AS BIGINT)");
+      values.push_back(fmt::format("CASE WHEN {1} > 0 THEN CAST({0} AS DOUBLE) / {1} END AS {2}",
+                                   sum, count, value));
+    }
+    call = ColumnRef(ValueName(values.size() - 1), call.value("alias", ""),
+                     call.value("query_location", json()));
+    return Status::OK();
+  }
+
+  const std::set<std::string>& non_scalar_;
+};
+
+}  // namespace
+
+Result<GroupAggregatePlan> PlanGroupAggregate(std::string_view serialized) {
+  ASSIGN_OR_RETURN(json root, ParseStatement(serialized));
+  const json& node = root["statements"][0]["node"];
   if (node.value("type", "") != "SELECT_NODE") {
     return NotIncremental("OPERATOR_NOT_INCREMENTALIZABLE: a set operation (UNION, EXCEPT, INTERSECT)");
   }
@@ -147,6 +236,62 @@ Result<GroupAggregatePlan> PlanGroupAggregate(std::string_view serialized) {
   for (const json& modifier : node.value("modifiers", json::array())) {
     RETURN_NOT_OK(CheckExpression(modifier));
   }
+  return plan;
+}
+
+Result<AggregateMergePlan> PlanAggregateMerge(std::string_view serialized,
+                                              const std::set<std::string>& non_scalar_functions) {
+  AggregateMergePlan plan;
+  ASSIGN_OR_RETURN(plan.keys, PlanGroupAggregate(serialized));
+  ASSIGN_OR_RETURN(json root, ParseStatement(serialized));
+  json& node = root["statements"][0]["node"];
+  for (const json& modifier : node.value("modifiers", json::array())) {
+    if (modifier.value("type", "") == "DISTINCT_MODIFIER") {
+      return NotIncremental("OPERATOR_NOT_INCREMENTALIZABLE: SELECT DISTINCT over a GROUP BY");
+    }
+  }
+  const json& from = node["from_table"];
+  const std::string alias = from.value("alias", "");
+  const json location = from.value("query_location", json());
+  for (const json& group : node["group_expressions"]) {
+    // PlanGroupAggregate checked that each is a column of the table.
+    plan.group_columns.push_back(*ColumnOf(group, plan.keys.source_table, alias));
+  }
+
+  AggregateRewriter rewriter(non_scalar_functions);
+  json select_list = node["select_list"];
+  RETURN_NOT_OK(rewriter.Rewrite(select_list));
+  json having = node.value("having", json());
+  RETURN_NOT_OK(rewriter.Rewrite(having));
+  plan.merge_expressions = std::move(rewriter.merges);
+  plan.value_expressions = std::move(rewriter.values);
+
+  json partial = node;
+  json partial_list = json::array();
+  for (const std::string& column : plan.group_columns) {
+    partial_list.push_back(ColumnRef(column, column, location));
+  }
+  for (json& p : rewriter.partials) partial_list.push_back(std::move(p));
+  partial["select_list"] = std::move(partial_list);
+  partial["having"] = nullptr;
+  partial["modifiers"] = json::array();
+  json partial_root = root;
+  partial_root["statements"][0]["node"] = std::move(partial);
+  plan.partial_statement = partial_root.dump();
+
+  json output = std::move(node);
+  output["select_list"] = std::move(select_list);
+  output["from_table"]["table_name"] = std::string(kAggregateValuesRelation);
+  output["from_table"]["schema_name"] = "";
+  output["from_table"]["catalog_name"] = "";
+  output["from_table"]["alias"] = alias.empty() ? plan.keys.source_table : alias;
+  output["where_clause"] = std::move(having);
+  output["group_expressions"] = json::array();
+  output["group_sets"] = json::array();
+  output["having"] = nullptr;
+  output["modifiers"] = json::array();
+  root["statements"][0]["node"] = std::move(output);
+  plan.output_statement = root.dump();
   return plan;
 }
 

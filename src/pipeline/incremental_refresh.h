@@ -22,9 +22,21 @@
 // (random(), uuid(), now(), ...). WHERE and HAVING are fine: a touched group is recomputed whole,
 // and a group HAVING now rejects loses its row.
 //
+// When every aggregate of such a query can be merged (count, sum, min, max, avg, without DISTINCT,
+// FILTER or ORDER BY), medallion refreshes it by merging partial aggregates instead
+// (GENERIC_AGGREGATE): a hidden state table beside the view keeps, for every group, the partial
+// aggregates of all its rows (count, sum, min, max; avg as its sum and count); a refresh
+// aggregates only the appended rows, merges those partials into the state's rows of the touched
+// groups (sums of counts and sums, min of mins, max of maxes), and computes the view's rows of
+// those groups from the merged state, so its cost follows the new rows, not the table.
+// PlanAggregateMerge writes the statements for that; pipeline/flow_executor.h runs them. An
+// average is computed as sum / count in DOUBLE, which may differ from DuckDB's avg() in the last
+// bit, as two runs of a parallel aggregation of DOUBLEs may.
+//
 // Thread-safety: pure functions.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,5 +56,35 @@ struct GroupAggregatePlan {
 // NotSupported naming what stops it, in Databricks' terms (e.g. "OPERATOR_NOT_INCREMENTALIZABLE:
 // a join"). InvalidArgument when the JSON is not a serialized statement.
 Result<GroupAggregatePlan> PlanGroupAggregate(std::string_view serialized);
+
+// The relation the output statement of an AggregateMergePlan reads: one row per group, the GROUP BY
+// columns and one column per aggregate call (`value_columns`).
+inline constexpr std::string_view kAggregateValuesRelation = "__medallion_mv_values";
+
+// How to refresh a GROUP BY view by merging partial aggregates. Statements are serialized
+// (json_deserialize_sql turns them into SQL); expressions are SQL over the named columns.
+struct AggregateMergePlan {
+  GroupAggregatePlan keys;                 // the source and the view's key columns
+  std::vector<std::string> group_columns;  // every GROUP BY column, as the source names them
+  // SELECT <group_columns>, <partial aggregates> FROM <source> [WHERE ...] GROUP BY ...: the state
+  // rows of the rows it reads. Partial columns are named __medallion_p<i>.
+  std::string partial_statement;
+  // Per partial column, the aggregate that merges many partial rows of a group into one
+  // ("CAST(sum(\"__medallion_p0\") AS BIGINT) AS \"__medallion_p0\"").
+  std::vector<std::string> merge_expressions;
+  // Per aggregate call of the query, its value from one merged row (aliased __medallion_v<i>).
+  std::vector<std::string> value_expressions;
+  // The query with each aggregate call replaced by its value column, over kAggregateValuesRelation
+  // (named as the query names its table), HAVING as WHERE, without GROUP BY and ORDER BY. Its
+  // column names may differ from the query's (unaliased aggregates); the types are the same.
+  std::string output_statement;
+};
+
+// The plan for `serialized` (as PlanGroupAggregate's). `non_scalar_functions` names (lower case)
+// every aggregate function and macro of the engine: any of them other than count, sum, min, max,
+// avg / mean refuses the plan, so no aggregate is taken for a scalar. NotSupported naming what
+// stops it, as PlanGroupAggregate.
+Result<AggregateMergePlan> PlanAggregateMerge(std::string_view serialized,
+                                              const std::set<std::string>& non_scalar_functions);
 
 }  // namespace medallion::pipeline

@@ -67,6 +67,10 @@ CREATE OR REFRESH MATERIALIZED VIEW gold_status
 AS SELECT status, count(*) AS orders, sum(amount) AS amount
 FROM silver_orders GROUP BY status;
 
+CREATE OR REFRESH MATERIALIZED VIEW gold_status_median
+AS SELECT status, median(amount) AS median_amount, count(*) AS orders
+FROM silver_orders GROUP BY status;
+
 CREATE TEMPORARY VIEW returned AS SELECT DISTINCT order_id FROM bronze_returns;
 
 CREATE OR REFRESH MATERIALIZED VIEW gold_kept
@@ -178,16 +182,21 @@ TEST_F(PipelineRunTest, SecondRunProcessesOnlyNewFiles) {
   EXPECT_EQ(commits("silver_orders"), silver_commits);
 }
 
-// A materialized view that is one GROUP BY over one table is refreshed group by group
-// (GROUP_AGGREGATE): an append to its input recomputes only the groups the new rows belong to; a
-// view that reads two inputs, and any refresh after its input changed other than by appends, is
-// recomputed whole (COMPLETE_RECOMPUTE). Either way it equals the query over its input.
-TEST_F(PipelineRunTest, MaterializedViewRefreshesOnlyTouchedGroups) {
+// A materialized view that is one GROUP BY over one table is refreshed incrementally when its
+// input only had appends: by merging the new rows' partial aggregates into its hidden state
+// (GENERIC_AGGREGATE) when its aggregates allow (gold_status: count, sum), else by recomputing the
+// groups the new rows belong to (GROUP_AGGREGATE; gold_status_median: median). A view that reads
+// two inputs, and any refresh after its input changed other than by appends, is recomputed whole
+// (COMPLETE_RECOMPUTE). Either way it equals the query over its input.
+TEST_F(PipelineRunTest, MaterializedViewsRefreshIncrementally) {
   ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
   ASSERT_TRUE(first.ok());
   const std::string by_status = "SELECT status, count(*), sum(amount) FROM " + Table("silver_orders") +
                                 " GROUP BY status ORDER BY 1";
+  const std::string median_by_status = "SELECT status, median(amount), count(*) FROM " +
+                                       Table("silver_orders") + " GROUP BY status ORDER BY 1";
   const std::string gold = "SELECT * FROM " + Table("gold_status") + " ORDER BY 1";
+  const std::string median = "SELECT * FROM " + Table("gold_status_median") + " ORDER BY 1";
   const std::string log =
       "delta.`" + (root_ / "lakehouse" / "_pipelines" / "shop" / "event_log").string() + "`";
   auto planned = [&](const std::string& flow) {
@@ -197,30 +206,41 @@ TEST_F(PipelineRunTest, MaterializedViewRefreshesOnlyTouchedGroups) {
                 log + " WHERE event_type = 'planning_information' AND origin.flow_name = '" + flow +
                 "' ORDER BY timestamp DESC, sequence.control_plane_seq_no DESC LIMIT 1))");
   };
+  auto last_operation = [&](const std::string& folder) {
+    return Rows("SELECT commitInfo.operation FROM read_json_auto('" +
+                (root_ / "lakehouse" / "default" / folder / "_delta_log").string() +
+                "/*.json', union_by_name = true, filename = true) WHERE commitInfo IS NOT NULL "
+                "ORDER BY filename DESC LIMIT 1");
+  };
+  const fs::path state = root_ / "lakehouse" / "default" / "__medallion_mv_state_gold_status";
   EXPECT_EQ(Find(first, "gold_status")->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
+  EXPECT_TRUE(fs::exists(state / "_delta_log"));
+  EXPECT_FALSE(fs::exists(root_ / "lakehouse" / "default" / "__medallion_mv_state_gold_status_median"));
 
-  // A new order without a status: one group (NULL) recomputed, in one MERGE commit (keys match
-  // with IS NOT DISTINCT FROM).
+  // A new order without a status: one group (NULL) merged / recomputed, each in one MERGE commit
+  // (keys match with IS NOT DISTINCT FROM).
   WriteFile(root_ / "landing" / "orders" / "day2.csv", "order_id,amount,status\n7,1.5,\n");
   ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
   ASSERT_TRUE(second.ok());
   const FlowReport* status = Find(second, "gold_status");
-  EXPECT_EQ(status->metrics.refresh_technique, "GROUP_AGGREGATE");
-  EXPECT_EQ(status->metrics.detail, "incremental: 1 group recomputed");
+  EXPECT_EQ(status->metrics.refresh_technique, "GENERIC_AGGREGATE");
+  EXPECT_EQ(status->metrics.detail, "incremental: 1 group merged");
   EXPECT_EQ(status->metrics.num_output_rows, 1);
   EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|1|10.5", "shipped|1|20.0",
                                                   "NULL|1|1.5"}));
   EXPECT_EQ(Rows(gold), Rows(by_status));
-  auto last_operation = [&] {
-    return Rows("SELECT commitInfo.operation FROM read_json_auto('" +
-                (root_ / "lakehouse" / "default" / "gold_status" / "_delta_log").string() +
-                "/*.json', union_by_name = true, filename = true) WHERE commitInfo IS NOT NULL "
-                "ORDER BY filename DESC LIMIT 1");
-  };
-  EXPECT_EQ(last_operation(), std::vector<std::string>{"MERGE"});
+  EXPECT_EQ(last_operation("gold_status"), std::vector<std::string>{"MERGE"});
   EXPECT_EQ(planned("gold_status"), (std::vector<std::string>{
-                                        "MAINTENANCE_TYPE_GROUP_AGGREGATE:true",
+                                        "MAINTENANCE_TYPE_GENERIC_AGGREGATE:true",
                                         "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE:false"}));
+  const FlowReport* by_median = Find(second, "gold_status_median");
+  EXPECT_EQ(by_median->metrics.refresh_technique, "GROUP_AGGREGATE");
+  EXPECT_EQ(by_median->metrics.detail, "incremental: 1 group recomputed");
+  EXPECT_EQ(Rows(median), Rows(median_by_status));
+  EXPECT_EQ(last_operation("gold_status_median"), std::vector<std::string>{"MERGE"});
+  EXPECT_EQ(planned("gold_status_median"), (std::vector<std::string>{
+                                               "MAINTENANCE_TYPE_GROUP_AGGREGATE:true",
+                                               "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE:false"}));
   // The view with a subquery over a second input: recomputed, and the event log says why.
   const FlowReport* kept = Find(second, "gold_kept");
   EXPECT_EQ(kept->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
@@ -233,45 +253,73 @@ TEST_F(PipelineRunTest, MaterializedViewRefreshesOnlyTouchedGroups) {
                  "ORDER BY timestamp DESC, sequence.control_plane_seq_no DESC LIMIT 1"),
             std::vector<std::string>{"OPERATOR_NOT_INCREMENTALIZABLE"});
 
-  // A DELETE in the input: the next refresh recomputes everything.
+  // A DELETE in the input: the next refresh recomputes everything (the state included).
   {
     ASSERT_OK_AND_ASSIGN(auto session, engine::Session::Open());
     ASSERT_OK(session->Query("DELETE FROM " + Table("silver_orders") + " WHERE order_id = 3").status());
   }
   ASSERT_OK_AND_ASSIGN(auto third, RunOnce());
   ASSERT_TRUE(third.ok());
-  status = Find(third, "gold_status");
-  EXPECT_EQ(status->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
-  EXPECT_NE(status->metrics.not_incremental_reason.find("changed other than by appends"),
-            std::string::npos)
-      << status->metrics.not_incremental_reason;
+  for (const char* view : {"gold_status", "gold_status_median"}) {
+    status = Find(third, view);
+    EXPECT_EQ(status->metrics.refresh_technique, "COMPLETE_RECOMPUTE") << view;
+    EXPECT_NE(status->metrics.not_incremental_reason.find("changed other than by appends"),
+              std::string::npos)
+        << status->metrics.not_incremental_reason;
+  }
   EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|1|10.5", "NULL|1|1.5"}));
 
-  // Appends again: incremental again, from the recomputed view; no NULL key, so a replaceWhere
-  // overwrite of the touched keys.
+  // Appends again: incremental again, from the recomputed view and state; no NULL key, so a
+  // replaceWhere overwrite of the touched keys.
   WriteFile(root_ / "landing" / "orders" / "day3.csv", "order_id,amount,status\n9,4,shipped\n");
   ASSERT_OK_AND_ASSIGN(auto fourth, RunOnce());
   ASSERT_TRUE(fourth.ok());
-  EXPECT_EQ(Find(fourth, "gold_status")->metrics.refresh_technique, "GROUP_AGGREGATE");
+  EXPECT_EQ(Find(fourth, "gold_status")->metrics.refresh_technique, "GENERIC_AGGREGATE");
+  EXPECT_EQ(Find(fourth, "gold_status_median")->metrics.refresh_technique, "GROUP_AGGREGATE");
   EXPECT_EQ(Rows(gold), (std::vector<std::string>{"lost|1|5.0", "placed|1|10.5", "shipped|1|4.0",
                                                   "NULL|1|1.5"}));
-  EXPECT_EQ(last_operation(), std::vector<std::string>{"REFRESH MATERIALIZED VIEW"});
+  EXPECT_EQ(last_operation("gold_status"), std::vector<std::string>{"REFRESH MATERIALIZED VIEW"});
+  EXPECT_EQ(last_operation("gold_status_median"),
+            std::vector<std::string>{"REFRESH MATERIALIZED VIEW"});
   EXPECT_EQ(Rows(gold), Rows(by_status));
+  EXPECT_EQ(Rows(median), Rows(median_by_status));
 
-  // New rows in three of the four groups: recomputing everything costs less.
+  // New rows in three of the four groups: recomputing those groups would cost more than
+  // recomputing everything; merging partial aggregates still costs only the new rows.
   WriteFile(root_ / "landing" / "orders" / "day4.csv",
             "order_id,amount,status\n10,1,lost\n11,1,placed\n12,1,shipped\n");
   ASSERT_OK_AND_ASSIGN(auto fifth, RunOnce());
   ASSERT_TRUE(fifth.ok());
-  status = Find(fifth, "gold_status");
+  EXPECT_EQ(Find(fifth, "gold_status")->metrics.detail, "incremental: 3 groups merged");
+  status = Find(fifth, "gold_status_median");
   EXPECT_EQ(status->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
   EXPECT_TRUE(status->metrics.incremental_applicable);
   EXPECT_EQ(status->metrics.not_incremental_reason,
             "MORE_EXPENSIVE_THAN_COMPLETE_RECOMPUTE: 3 of the view's 4 rows would be recomputed");
   EXPECT_EQ(Rows(gold), Rows(by_status));
-  EXPECT_EQ(planned("gold_status"), (std::vector<std::string>{
-                                        "MAINTENANCE_TYPE_GROUP_AGGREGATE:false",
-                                        "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE:true"}));
+  EXPECT_EQ(Rows(median), Rows(median_by_status));
+  EXPECT_EQ(planned("gold_status_median"), (std::vector<std::string>{
+                                               "MAINTENANCE_TYPE_GROUP_AGGREGATE:false",
+                                               "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE:true"}));
+
+  // A state that does not hold the last refresh (here: lost) is made again by a complete recompute,
+  // and the next refresh merges into it.
+  fs::remove_all(state);
+  WriteFile(root_ / "landing" / "orders" / "day5.csv", "order_id,amount,status\n13,2,lost\n");
+  ASSERT_OK_AND_ASSIGN(auto sixth, RunOnce());
+  ASSERT_TRUE(sixth.ok());
+  status = Find(sixth, "gold_status");
+  EXPECT_EQ(status->metrics.refresh_technique, "COMPLETE_RECOMPUTE");
+  EXPECT_EQ(status->metrics.not_incremental_reason,
+            "the view's aggregate state does not hold its last refresh");
+  EXPECT_EQ(Rows(gold), Rows(by_status));
+  WriteFile(root_ / "landing" / "orders" / "day6.csv", "order_id,amount,status\n14,2.25,lost\n");
+  ASSERT_OK_AND_ASSIGN(auto seventh, RunOnce());
+  ASSERT_TRUE(seventh.ok());
+  EXPECT_EQ(Find(seventh, "gold_status")->metrics.refresh_technique, "GENERIC_AGGREGATE");
+  EXPECT_EQ(Rows(gold), Rows(by_status));
+  EXPECT_EQ(Rows("SELECT * FROM " + Table("gold_status") + " WHERE status = 'lost'"),
+            std::vector<std::string>{"lost|4|10.25"});
 }
 
 // Many runs, each with a new file: every row once, and the flow's progress log compacted (a run

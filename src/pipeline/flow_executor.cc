@@ -127,6 +127,14 @@ std::string AutoCdcStateFolder(const std::string& table_folder) {
   return parent + "__medallion_autocdc_" + table;
 }
 
+// GENERIC_AGGREGATE's hidden state table beside a materialized view: its groups' partial aggregates.
+std::string AggregateStateFolder(const std::string& table_folder) {
+  size_t slash = table_folder.rfind('/');
+  std::string parent = slash == std::string::npos ? "" : table_folder.substr(0, slash + 1);
+  std::string table = slash == std::string::npos ? table_folder : table_folder.substr(slash + 1);
+  return parent + "__medallion_mv_state_" + table;
+}
+
 FlowExecutor::FlowExecutor(const UpdateContext& context, size_t flow)
     : ctx_(context),
       flow_(context.graph->flows()[flow]),
@@ -425,11 +433,13 @@ class FlowRun {
 
   // Runs the flow's query and writes its rows, applying the expectations (header comment, steps
   // 4 and 5). `txn` makes the writes idempotent.
+  // `sql`: what to run instead of the flow's query (the same rows; BuildAggregateState).
   Result<FlowMetrics> ExecuteAndWrite(const std::optional<std::pair<std::string, int64_t>>& txn,
-                                      bool overwrite) {
+                                      bool overwrite,
+                                      const std::optional<std::string>& sql = std::nullopt) {
     const auto& expectations = target_.definition.expectations;
     // The query, projected onto declared columns (when the dataset declares any).
-    std::string query = flow_.sql;
+    std::string query = sql.value_or(flow_.sql);
     if (!target_.definition.columns.empty()) {
       std::string select;
       for (const auto& c : target_.definition.columns) {
@@ -767,30 +777,136 @@ class FlowRun {
     return out;
   }
 
-  // A materialized view refreshed group by group (GROUP_AGGREGATE; the header comment and
-  // pipeline/incremental_refresh.h): `previous` and `current` are the input versions of the last
-  // refresh and of this one. nullopt, with nothing written, when the view or the changes of its
-  // input do not allow it; `reason` then says why (empty when simply not applicable).
-  Result<std::optional<FlowMetrics>> RefreshGroups(const json& previous, const json& current,
-                                                   const std::shared_ptr<const delta::Snapshot>& target,
-                                                   std::string* reason) {
+  // What a materialized view's incremental refresh reads: its one input, a Delta table, and the
+  // view's query serialized (json_serialize_sql). nullopt, with `reason` set, when the view cannot
+  // be refreshed incrementally whatever its input did (pipeline/incremental_refresh.h).
+  struct IncrementalInput {
+    const FlowSource* source;
+    std::string ast;
+  };
+  Result<std::optional<IncrementalInput>> IncrementalShape(std::string* reason) {
     if (!target_.definition.expectations.empty() || !target_.definition.columns.empty()) {
       *reason = "OPERATOR_NOT_INCREMENTALIZABLE: expectations or declared columns";
-      return std::optional<FlowMetrics>();
+      return std::optional<IncrementalInput>();
     }
     if (flow_.sources.size() != 1) {
       *reason = fmt::format("OPERATOR_NOT_INCREMENTALIZABLE: it reads {} inputs", flow_.sources.size());
-      return std::optional<FlowMetrics>();
+      return std::optional<IncrementalInput>();
     }
     const FlowSource& s = flow_.sources[0];
     if (s.kind == FlowSource::Kind::kFiles) {
       *reason = "INPUT_NOT_IN_DELTA: it reads files";
-      return std::optional<FlowMetrics>();
+      return std::optional<IncrementalInput>();
     }
     if (s.kind == FlowSource::Kind::kDataset && !ctx_.graph->datasets()[*s.dataset].is_table()) {
       *reason = fmt::format("OPERATOR_NOT_INCREMENTALIZABLE: it reads the view {}", s.display_name);
-      return std::optional<FlowMetrics>();
+      return std::optional<IncrementalInput>();
     }
+    ASSIGN_OR_RETURN(auto serialized,
+                     conn_.Query("SELECT json_serialize_sql(" + QuoteString(flow_.sql) + ")"));
+    ASSIGN_OR_RETURN(std::string ast, serialized.GetString(0, 0));
+    return std::optional(IncrementalInput{&s, std::move(ast)});
+  }
+
+  // GENERIC_AGGREGATE's plan for the view, or NotSupported naming why not.
+  Result<AggregateMergePlan> MergePlan(const IncrementalInput& input) {
+    if (non_scalar_functions_.empty()) {
+      ASSIGN_OR_RETURN(auto names, conn_.Query("SELECT DISTINCT lower(function_name) FROM "
+                                               "duckdb_functions() WHERE function_type IN "
+                                               "('aggregate', 'macro')"));
+      for (size_t r = 0; r < names.row_count(); ++r) {
+        ASSIGN_OR_RETURN(std::string name, names.GetString(0, r));
+        non_scalar_functions_.insert(std::move(name));
+      }
+    }
+    ASSIGN_OR_RETURN(auto plan, PlanAggregateMerge(input.ast, non_scalar_functions_));
+    if (!EqualsIgnoreCase(plan.keys.source_table, input.source->placeholder)) {
+      return Status::NotSupported("the query does not read its input by name");
+    }
+    return plan;
+  }
+
+  Result<std::string> Deserialize(const std::string& statement) {
+    ASSIGN_OR_RETURN(auto sql, conn_.Query("SELECT json_deserialize_sql(" + QuoteString(statement) +
+                                           "::JSON)"));
+    return sql.GetString(0, 0);
+  }
+
+  // The txn appId of a view's aggregate state: its version is the input version the state holds.
+  std::string AggregateStateAppId() const {
+    return fmt::format("medallion:{}:{}:aggregate-state", ctx_.pipeline_name, flow_.name);
+  }
+
+  // Before a complete recompute of a view that GENERIC_AGGREGATE can refresh: computes its state
+  // (the partial aggregates of every group) from its input at the version `inputs` records, commits
+  // it to the hidden state table, and returns the view's query over that state (the same rows as
+  // the query, with one aggregation instead of two). nullopt when the view does not qualify.
+  Result<std::optional<std::string>> BuildAggregateState(const json& inputs) {
+    std::string reason;
+    ASSIGN_OR_RETURN(auto input, IncrementalShape(&reason));
+    if (!input) return std::optional<std::string>();
+    auto plan = MergePlan(*input);
+    if (!plan.ok()) {
+      if (plan.status().IsNotSupported()) return std::optional<std::string>();
+      return plan.status();
+    }
+    const FlowSource& s = *input->source;
+    const std::string key = SourceKey(s);
+    if (!inputs.contains(key) || !inputs[key].is_number_integer() || inputs[key].get<int64_t>() < 0) {
+      return std::optional<std::string>();
+    }
+    // The state must hold exactly the recorded version: a later refresh adds what came after it.
+    const int64_t version = inputs[key].get<int64_t>();
+    ASSIGN_OR_RETURN(auto source, delta::SnapshotBuilder(*ctx_.lakehouse, s.table_folder)
+                                      .AtVersion(version)
+                                      .Build(*ctx_.parquet));
+    RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *source, *ctx_.lakehouse, s.placeholder));
+    ASSIGN_OR_RETURN(std::string partial, Deserialize(plan->partial_statement));
+    ASSIGN_OR_RETURN(std::string output, Deserialize(plan->output_statement));
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
+                                            QuoteIdentifier(kStateRows), partial)));
+    RETURN_NOT_OK(CreateValues(*plan, std::string(kStateRows)));
+    // The output must have the query's types; it takes the query's column names.
+    ASSIGN_OR_RETURN(auto expected, conn_.Query("DESCRIBE " + flow_.sql));
+    ASSIGN_OR_RETURN(auto got, conn_.Query("DESCRIBE " + output));
+    if (expected.row_count() != got.row_count()) return std::optional<std::string>();
+    std::string names;
+    for (size_t r = 0; r < expected.row_count(); ++r) {
+      ASSIGN_OR_RETURN(std::string name, expected.GetString(0, r));
+      ASSIGN_OR_RETURN(std::string type, expected.GetString(1, r));
+      ASSIGN_OR_RETURN(std::string got_type, got.GetString(1, r));
+      if (type != got_type) return std::optional<std::string>();
+      names += (r ? ", " : "") + QuoteIdentifier(name);
+    }
+    RETURN_NOT_OK(Write("SELECT * FROM " + QuoteIdentifier(kStateRows),
+                        AggregateStateFolder(target_.table_folder),
+                        std::pair(AggregateStateAppId(), version), /*overwrite=*/true,
+                        /*hidden=*/true)
+                      .status());
+    return std::optional(fmt::format("SELECT * FROM ({}) AS __o({})", output, names));
+  }
+
+  // kAggregateValuesRelation over `state_rows` (partial aggregates of whole groups).
+  Status CreateValues(const AggregateMergePlan& plan, const std::string& state_rows) {
+    std::string select = KeyList(plan.group_columns);
+    for (const std::string& v : plan.value_expressions) select += ", " + v;
+    return conn_.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {}",
+                                     QuoteIdentifier(kAggregateValuesRelation), select,
+                                     QuoteIdentifier(state_rows)));
+  }
+
+  // A materialized view refreshed incrementally (the header comment and
+  // pipeline/incremental_refresh.h): by merging partial aggregates (GENERIC_AGGREGATE) when its
+  // aggregates allow and its state holds the last refresh's input, else group by group
+  // (GROUP_AGGREGATE). `previous` and `current` are the input versions of the last refresh and of
+  // this one. nullopt, with nothing written, when the view or the changes of its input do not
+  // allow it; `reason` then says why (empty when simply not applicable).
+  Result<std::optional<FlowMetrics>> RefreshIncrementally(
+      const json& previous, const json& current,
+      const std::shared_ptr<const delta::Snapshot>& target, std::string* reason) {
+    ASSIGN_OR_RETURN(auto input, IncrementalShape(reason));
+    if (!input) return std::optional<FlowMetrics>();
+    const FlowSource& s = *input->source;
     const std::string key = SourceKey(s);
     if (!previous.contains(key) || !current.contains(key) || !previous[key].is_number_integer() ||
         !current[key].is_number_integer()) {
@@ -798,10 +914,7 @@ class FlowRun {
     }
     const int64_t from = previous[key].get<int64_t>(), to = current[key].get<int64_t>();
     if (from < 0 || to <= from) return std::optional<FlowMetrics>();
-    ASSIGN_OR_RETURN(auto serialized,
-                     conn_.Query("SELECT json_serialize_sql(" + QuoteString(flow_.sql) + ")"));
-    ASSIGN_OR_RETURN(std::string ast, serialized.GetString(0, 0));
-    auto plan = PlanGroupAggregate(ast);
+    auto plan = PlanGroupAggregate(input->ast);
     if (!plan.ok()) {
       *reason = plan.status().message();
       return std::optional<FlowMetrics>();
@@ -815,54 +928,185 @@ class FlowRun {
     ASSIGN_OR_RETURN(auto source, delta::SnapshotBuilder(*ctx_.lakehouse, s.table_folder)
                                       .AtVersion(to)
                                       .Build(*ctx_.parquet));
-    // The touched groups: the GROUP BY values of the appended rows.
-    constexpr std::string_view kNew = "__medallion_mv_new", kKeys = "__medallion_mv_keys",
-                               kOutputKeys = "__medallion_mv_output_keys",
-                               kRows = "__medallion_mv_rows";
-    RETURN_NOT_OK(engine::RegisterDeltaFileScan(conn_, source->config(), s.table_folder, *appended,
-                                                *ctx_.lakehouse, std::string(kNew)));
+    auto merge = MergePlan(*input);
+    if (merge.ok()) return MergeAggregates(*merge, s, *source, *appended, from, to, target, reason);
+    if (!merge.status().IsNotSupported()) return merge.status();
+    return RecomputeGroups(*plan, s, *source, *appended, target, reason);
+  }
+
+  // GENERIC_AGGREGATE: the appended rows' partial aggregates merged into the state's rows of the
+  // groups they touch; the view's rows of those groups computed from the merged state.
+  Result<std::optional<FlowMetrics>> MergeAggregates(
+      const AggregateMergePlan& plan, const FlowSource& s, const delta::Snapshot& source,
+      const std::vector<delta::AddFile>& appended, int64_t from, int64_t to,
+      const std::shared_ptr<const delta::Snapshot>& target, std::string* reason) {
+    const std::string state_folder = AggregateStateFolder(target_.table_folder);
+    ASSIGN_OR_RETURN(auto state, LatestSnapshot(ctx_, state_folder));
+    if (state == nullptr || state->TxnVersion(AggregateStateAppId()) != from) {
+      // Made by the complete recompute that follows.
+      *reason = "the view's aggregate state does not hold its last refresh";
+      return std::optional<FlowMetrics>();
+    }
+    constexpr std::string_view kPartial = "__medallion_mv_partial", kMerged = "__medallion_mv_merged",
+                               kState = "__medallion_mv_state";
+    RETURN_NOT_OK(engine::RegisterDeltaFileScan(conn_, source.config(), s.table_folder, appended,
+                                                *ctx_.lakehouse, s.placeholder));
+    ASSIGN_OR_RETURN(std::string partial, Deserialize(plan.partial_statement));
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
+                                            QuoteIdentifier(kPartial), partial)));
+    ASSIGN_OR_RETURN(TouchedKeys touched, FindTouchedKeys(plan.keys, std::string(kPartial)));
+    // The merged state of every group with a touched key, cast to the state table's types.
+    RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *state, *ctx_.lakehouse, std::string(kState)));
+    const auto& fields = state->schema().fields();
+    if (fields.size() != plan.group_columns.size() + plan.partial_columns.size()) {
+      *reason = "the view's aggregate state has other columns";
+      return std::optional<FlowMetrics>();
+    }
+    const std::string groups = KeyList(plan.group_columns);
+    std::string merges;
+    for (size_t i = 0; i < plan.merge_expressions.size(); ++i) {
+      merges += fmt::format(", CAST({} AS {}) AS {}", plan.merge_expressions[i],
+                            engine::DuckDbTypeOf(*fields[plan.group_columns.size() + i].type),
+                            QuoteIdentifier(plan.partial_columns[i]));
+    }
+    RETURN_NOT_OK(conn_.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP TABLE {0} AS SELECT {1}{2} FROM (SELECT __s.* FROM {3} AS __s SEMI "
+        "JOIN {4} AS __k ON {5} UNION ALL BY NAME SELECT * FROM {6}) GROUP BY {1}",
+        QuoteIdentifier(kMerged), groups, merges, QuoteIdentifier(kState),
+        QuoteIdentifier(kKeys), touched.on, QuoteIdentifier(kPartial))));
+    RETURN_NOT_OK(CreateValues(plan, std::string(kMerged)));
+    ASSIGN_OR_RETURN(std::string output, Deserialize(plan.output_statement));
+    std::string names;
+    for (const auto& field : target->schema().fields()) {
+      names += (names.empty() ? "" : ", ") + QuoteIdentifier(field.name);
+    }
+    // A view whose columns changed since its last refresh fails to take their names, or differs.
+    Status rows = conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM ({}) AS __o({})",
+                                            QuoteIdentifier(kRows), output, names));
+    bool same_columns = false;
+    if (rows.ok()) {
+      ASSIGN_OR_RETURN(same_columns, SameColumns(std::string(kRows), *target));
+    }
+    if (!same_columns) {
+      *reason = "the view's columns changed";
+      return std::optional<FlowMetrics>();
+    }
+    ASSIGN_OR_RETURN(auto counts, conn_.Query(fmt::format(
+                                      "SELECT (SELECT count(*) FROM {}), (SELECT count(*) FROM {})",
+                                      QuoteIdentifier(kRows), QuoteIdentifier(kPartial))));
+    ASSIGN_OR_RETURN(int64_t output_rows, counts.GetInt64(0, 0));
+    ASSIGN_OR_RETURN(int64_t touched_groups, counts.GetInt64(1, 0));
+    // The state first, with the input version it now holds: a crash before the view's commit
+    // leaves a state ahead of the view's refresh record, which the next refresh recomputes.
+    ASSIGN_OR_RETURN(auto state_version,
+                     ReplaceRowsOfKeys(state_folder, state, plan.keys.source_keys,
+                                       std::string(kMerged), touched,
+                                       std::pair(AggregateStateAppId(), to), /*hidden=*/true));
+    if (!state_version) return Status::Internal("the aggregate state's columns changed during its refresh");
+    ASSIGN_OR_RETURN(auto version, ReplaceRowsOfKeys(target_.table_folder, target, plan.keys.output_keys,
+                                                     std::string(kRows), touched, std::nullopt,
+                                                     /*hidden=*/false));
+    if (!version) return Status::Internal("the view's columns changed during its refresh");
+    FlowMetrics m;
+    m.num_input_rows = m.num_output_rows = output_rows;
+    m.table_version = *version;
+    m.refresh_technique = "GENERIC_AGGREGATE";
+    m.detail = fmt::format("incremental: {} group{} merged", touched_groups,
+                           touched_groups == 1 ? "" : "s");
+    return std::optional(std::move(m));
+  }
+
+  // The distinct selected GROUP BY values of `rows_table` (source names), as kKeys and as
+  // kOutputKeys (the view's names), and how to match them.
+  struct TouchedKeys {
+    int64_t count = 0;
+    int64_t null_keys = 0;  // keys with a NULL part
+    std::string on;         // __s (rows) matches __k (kKeys)
+  };
+  Result<TouchedKeys> FindTouchedKeys(const GroupAggregatePlan& plan, const std::string& rows_table) {
     std::string keys, output_keys, any_null;
-    for (size_t k = 0; k < plan->source_keys.size(); ++k) {
-      const std::string column = QuoteIdentifier(plan->source_keys[k]);
+    for (size_t k = 0; k < plan.source_keys.size(); ++k) {
+      const std::string column = QuoteIdentifier(plan.source_keys[k]);
       keys += (k ? ", " : "") + column;
       output_keys += fmt::format("{}{} AS {}", k ? ", " : "", column,
-                                 QuoteIdentifier(plan->output_keys[k]));
+                                 QuoteIdentifier(plan.output_keys[k]));
       any_null += fmt::format("{}{} IS NULL", k ? " OR " : "", column);
     }
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT DISTINCT {} FROM {}",
-                                            QuoteIdentifier(kKeys), keys, QuoteIdentifier(kNew))));
+                                            QuoteIdentifier(kKeys), keys, QuoteIdentifier(rows_table))));
+    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
+                                            QuoteIdentifier(kOutputKeys), output_keys,
+                                            QuoteIdentifier(kKeys))));
     ASSIGN_OR_RETURN(auto counted, conn_.Query(fmt::format(
                                        "SELECT count(*), count(*) FILTER (WHERE {}) FROM {}",
                                        any_null, QuoteIdentifier(kKeys))));
-    ASSIGN_OR_RETURN(int64_t groups, counted.GetInt64(0, 0));
-    ASSIGN_OR_RETURN(int64_t null_keys, counted.GetInt64(1, 0));
+    TouchedKeys touched;
+    ASSIGN_OR_RETURN(touched.count, counted.GetInt64(0, 0));
+    ASSIGN_OR_RETURN(touched.null_keys, counted.GetInt64(1, 0));
     // Keys match with IS NOT DISTINCT FROM (NULL is a group), plain equality when no touched key is
     // NULL: DuckDB then pushes the keys' range into the table's scan (row groups skipped).
-    std::string on;
-    for (size_t k = 0; k < plan->source_keys.size(); ++k) {
-      on += fmt::format("{0}__s.{1} {2} __k.{1}", k ? " AND " : "",
-                        QuoteIdentifier(plan->source_keys[k]),
-                        null_keys > 0 ? "IS NOT DISTINCT FROM" : "=");
+    for (size_t k = 0; k < plan.source_keys.size(); ++k) {
+      touched.on += fmt::format("{0}__s.{1} {2} __k.{1}", k ? " AND " : "",
+                                QuoteIdentifier(plan.source_keys[k]),
+                                touched.null_keys > 0 ? "IS NOT DISTINCT FROM" : "=");
     }
+    return touched;
+  }
+
+  // Replaces the rows of the touched keys (named `keys` in the table: kKeys's columns for the
+  // state, kOutputKeys's for the view) of the table at `folder` with `rows_table`, in one commit:
+  // a replaceWhere overwrite (the files holding them rewritten without them), or a MERGE when a
+  // touched key is NULL. nullopt when rows_table's columns are not the table's.
+  Result<std::optional<int64_t>> ReplaceRowsOfKeys(
+      const std::string& folder, const std::shared_ptr<const delta::Snapshot>& snapshot,
+      const std::vector<std::string>& keys, const std::string& rows_table, const TouchedKeys& touched,
+      const std::optional<std::pair<std::string, int64_t>>& txn, bool hidden) {
+    const std::string keys_table(hidden ? kKeys : kOutputKeys);
+    if (touched.null_keys > 0) {
+      return ReplaceKeyRows(folder, snapshot, keys_table, rows_table, keys, txn, {}, hidden);
+    }
+    ASSIGN_OR_RETURN(bool same_columns, SameColumns(rows_table, *snapshot));
+    if (!same_columns) return std::optional<int64_t>();
+    const std::string list = KeyList(keys);
+    engine::WriteOptions options;
+    options.mode = engine::WriteOptions::Mode::kOverwrite;
+    options.replace_where =
+        fmt::format("({}) IN (SELECT {} FROM {})", list, list, QuoteIdentifier(keys_table));
+    if (!hidden) options.partition_by = target_.definition.partition_by;
+    options.checkpoint_writer = ctx_.checkpoint_writer;
+    options.operation = "REFRESH MATERIALIZED VIEW";
+    options.txn = txn;
+    ASSIGN_OR_RETURN(auto written, engine::WriteDelta(conn_, "SELECT * FROM " + QuoteIdentifier(rows_table),
+                                                      *ctx_.lakehouse, folder, *ctx_.parquet, options));
+    return std::optional<int64_t>(written.version);
+  }
+
+  // GROUP_AGGREGATE: the query run again over the input's rows of the touched groups only.
+  Result<std::optional<FlowMetrics>> RecomputeGroups(
+      const GroupAggregatePlan& plan, const FlowSource& s, const delta::Snapshot& source,
+      const std::vector<delta::AddFile>& appended,
+      const std::shared_ptr<const delta::Snapshot>& target, std::string* reason) {
+    // The touched groups: the GROUP BY values of the appended rows.
+    constexpr std::string_view kNew = "__medallion_mv_new";
+    RETURN_NOT_OK(engine::RegisterDeltaFileScan(conn_, source.config(), s.table_folder, appended,
+                                                *ctx_.lakehouse, std::string(kNew)));
+    ASSIGN_OR_RETURN(TouchedKeys touched, FindTouchedKeys(plan, std::string(kNew)));
     // The cost model: recomputing most of the view's rows group by group (a semi join, then a
     // rewrite of the files holding them) costs more than recomputing it all.
     if (std::optional<int64_t> view_rows = RowCount(*target);
-        view_rows && groups * 2 > *view_rows && *view_rows > 0) {
-      *reason = fmt::format("{}: {} of the view's {} rows would be recomputed", kCostlier, groups,
-                            *view_rows);
+        view_rows && touched.count * 2 > *view_rows && *view_rows > 0) {
+      *reason = fmt::format("{}: {} of the view's {} rows would be recomputed", kCostlier,
+                            touched.count, *view_rows);
       return std::optional<FlowMetrics>();
     }
     // The query over the table's rows of those groups only.
     const std::string all = s.placeholder + "__all";
-    RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, *source, *ctx_.lakehouse, all));
+    RETURN_NOT_OK(engine::RegisterDeltaScan(conn_, source, *ctx_.lakehouse, all));
     RETURN_NOT_OK(conn_.Execute(fmt::format(
         "CREATE OR REPLACE TEMP VIEW {} AS SELECT __s.* FROM {} AS __s SEMI JOIN {} AS __k ON {}",
-        QuoteIdentifier(s.placeholder), QuoteIdentifier(all), QuoteIdentifier(kKeys), on)));
+        QuoteIdentifier(s.placeholder), QuoteIdentifier(all), QuoteIdentifier(kKeys), touched.on)));
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
                                             QuoteIdentifier(kRows), flow_.sql)));
-    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
-                                            QuoteIdentifier(kOutputKeys), output_keys,
-                                            QuoteIdentifier(kKeys))));
     ASSIGN_OR_RETURN(auto counts, conn_.Query("SELECT count(*) FROM " + QuoteIdentifier(kRows)));
     ASSIGN_OR_RETURN(int64_t rows, counts.GetInt64(0, 0));
     ASSIGN_OR_RETURN(bool same_columns, SameColumns(std::string(kRows), *target));
@@ -870,36 +1114,16 @@ class FlowRun {
       *reason = "the view's columns changed";
       return std::optional<FlowMetrics>();
     }
-    std::optional<int64_t> version;
-    if (null_keys == 0) {
-      // A replaceWhere overwrite of the touched keys: the files holding them are rewritten
-      // without their rows (one read of each), the recomputed rows added, in one commit.
-      std::string output_list;
-      for (const auto& k : plan->output_keys) {
-        output_list += (output_list.empty() ? "" : ", ") + QuoteIdentifier(k);
-      }
-      engine::WriteOptions options;
-      options.mode = engine::WriteOptions::Mode::kOverwrite;
-      options.replace_where = fmt::format("({}) IN (SELECT {} FROM {})", output_list, output_list,
-                                          QuoteIdentifier(kOutputKeys));
-      options.partition_by = target_.definition.partition_by;
-      options.checkpoint_writer = ctx_.checkpoint_writer;
-      options.operation = "REFRESH MATERIALIZED VIEW";
-      ASSIGN_OR_RETURN(auto written, engine::WriteDelta(conn_, "SELECT * FROM " + QuoteIdentifier(kRows),
-                                                        *ctx_.lakehouse, target_.table_folder,
-                                                        *ctx_.parquet, options));
-      version = written.version;
-    } else {
-      ASSIGN_OR_RETURN(version, ReplaceKeyRows(target_.table_folder, target, std::string(kOutputKeys),
-                                               std::string(kRows), plan->output_keys, std::nullopt,
-                                               {}, /*hidden=*/false));
-      if (!version) return Status::Internal("the view's columns changed during its refresh");
-    }
+    ASSIGN_OR_RETURN(auto version, ReplaceRowsOfKeys(target_.table_folder, target, plan.output_keys,
+                                                     std::string(kRows), touched, std::nullopt,
+                                                     /*hidden=*/false));
+    if (!version) return Status::Internal("the view's columns changed during its refresh");
     FlowMetrics m;
     m.num_input_rows = m.num_output_rows = rows;
     m.table_version = *version;
     m.refresh_technique = "GROUP_AGGREGATE";
-    m.detail = fmt::format("incremental: {} group{} recomputed", groups, groups == 1 ? "" : "s");
+    m.detail = fmt::format("incremental: {} group{} recomputed", touched.count,
+                           touched.count == 1 ? "" : "s");
     return std::optional(std::move(m));
   }
 
@@ -1031,6 +1255,12 @@ class FlowRun {
   // Bind: quoted placeholder -> the quoted dry table it stands for (see RegisterSources).
   std::map<std::string, std::string> dry_aliases_;
   std::map<std::string, std::vector<delta::AddFile>> added_files_;  // see AddedFiles
+  std::set<std::string> non_scalar_functions_;  // see MergePlan
+  // TEMP tables and views of incremental refresh.
+  static constexpr std::string_view kKeys = "__medallion_mv_keys";
+  static constexpr std::string_view kOutputKeys = "__medallion_mv_output_keys";
+  static constexpr std::string_view kRows = "__medallion_mv_rows";
+  static constexpr std::string_view kStateRows = "__medallion_mv_state_rows";
 };
 
 }  // namespace
@@ -1081,8 +1311,8 @@ Result<FlowMetrics> FlowExecutor::Run() {
       }
       if (last.is_object() && last.value("definition", "") == record["definition"] &&
           last.contains("inputs")) {
-        ASSIGN_OR_RETURN(auto refreshed, run.RefreshGroups(last["inputs"], inputs, target_snapshot,
-                                                           &not_incremental));
+        ASSIGN_OR_RETURN(auto refreshed, run.RefreshIncrementally(last["inputs"], inputs,
+                                                                  target_snapshot, &not_incremental));
         if (refreshed) {
           RETURN_NOT_OK(ctx_.state->Write(state_key, record.dump()));
           return std::move(*refreshed);
@@ -1090,7 +1320,8 @@ Result<FlowMetrics> FlowExecutor::Run() {
       }
     }
     RETURN_NOT_OK(run.RegisterSources(flow_, nullptr, nullptr));
-    ASSIGN_OR_RETURN(FlowMetrics m, run.ExecuteAndWrite(std::nullopt, /*overwrite=*/true));
+    ASSIGN_OR_RETURN(auto over_state, run.BuildAggregateState(inputs));
+    ASSIGN_OR_RETURN(FlowMetrics m, run.ExecuteAndWrite(std::nullopt, /*overwrite=*/true, over_state));
     RETURN_NOT_OK(ctx_.state->Write(state_key, record.dump()));
     m.detail = "recomputed";
     m.refresh_technique = "COMPLETE_RECOMPUTE";

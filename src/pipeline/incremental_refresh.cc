@@ -125,6 +125,7 @@ class AggregateRewriter {
   }
 
   std::vector<json> partials;
+  std::vector<std::string> columns;
   std::vector<std::string> merges;
   std::vector<std::string> values;
 
@@ -144,7 +145,8 @@ class AggregateRewriter {
       p["function_name"] = function;
       p["alias"] = PartialName(partials.size());
       const std::string column = engine::QuoteIdentifier(PartialName(partials.size()));
-      merges.push_back(fmt::format(fmt::runtime(merge), column) + " AS " + column);
+      columns.push_back(PartialName(partials.size()));
+      merges.push_back(fmt::format(fmt::runtime(merge), column));
       partials.push_back(std::move(p));
       return column;
     };
@@ -263,6 +265,7 @@ Result<AggregateMergePlan> PlanAggregateMerge(std::string_view serialized,
   RETURN_NOT_OK(rewriter.Rewrite(select_list));
   json having = node.value("having", json());
   RETURN_NOT_OK(rewriter.Rewrite(having));
+  plan.partial_columns = std::move(rewriter.columns);
   plan.merge_expressions = std::move(rewriter.merges);
   plan.value_expressions = std::move(rewriter.values);
 

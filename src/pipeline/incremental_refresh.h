@@ -69,8 +69,9 @@ struct AggregateMergePlan {
   // SELECT <group_columns>, <partial aggregates> FROM <source> [WHERE ...] GROUP BY ...: the state
   // rows of the rows it reads. Partial columns are named __medallion_p<i>.
   std::string partial_statement;
+  std::vector<std::string> partial_columns;  // __medallion_p0, ...
   // Per partial column, the aggregate that merges many partial rows of a group into one
-  // ("CAST(sum(\"__medallion_p0\") AS BIGINT) AS \"__medallion_p0\"").
+  // ("CAST(sum(\"__medallion_p0\") AS BIGINT)").
   std::vector<std::string> merge_expressions;
   // Per aggregate call of the query, its value from one merged row (aliased __medallion_v<i>).
   std::vector<std::string> value_expressions;

@@ -134,7 +134,9 @@ class PlanAggregateMergeTest : public PlanGroupAggregateTest {
     std::string groups;
     for (const auto& g : plan.group_columns) groups += (groups.empty() ? "" : ", ") + engine::QuoteIdentifier(g);
     std::string merges, values;
-    for (const auto& m : plan.merge_expressions) merges += ", " + m;
+    for (size_t i = 0; i < plan.merge_expressions.size(); ++i) {
+      merges += ", " + plan.merge_expressions[i] + " AS " + plan.partial_columns[i];
+    }
     for (const auto& v : plan.value_expressions) values += ", " + v;
     for (int batch : {0, 1}) {
       RETURN_NOT_OK(conn_->Execute(fmt::format(

@@ -479,14 +479,17 @@ Result<UpdateResult> Pipeline::Run(const UpdateOptions& options) {
                         {"expectations", expectations}}}}}};
     if (!m.refresh_technique.empty()) {
       // Databricks' planning_information event: the techniques considered and the one chosen.
+      // The incremental technique tried (GROUP_AGGREGATE when none applied) and the complete one.
       json techniques = json::array();
-      for (std::string_view t : {"GROUP_AGGREGATE", "COMPLETE_RECOMPUTE"}) {
+      const std::string incremental =
+          m.refresh_technique == "COMPLETE_RECOMPUTE" ? "GROUP_AGGREGATE" : m.refresh_technique;
+      for (std::string_view t : {std::string_view(incremental), std::string_view("COMPLETE_RECOMPUTE")}) {
         const bool chosen = t == m.refresh_technique;
         const bool applicable = chosen || t == "COMPLETE_RECOMPUTE" || m.incremental_applicable;
         json info = {{"maintenance_type", fmt::format("MAINTENANCE_TYPE_{}", t)},
                      {"is_chosen", chosen},
                      {"is_applicable", applicable}};
-        if (!chosen && t == "GROUP_AGGREGATE" && !m.not_incremental_reason.empty()) {
+        if (!chosen && t == incremental && !m.not_incremental_reason.empty()) {
           info["incrementalization_issues"] = json::array(
               {{{"issue_type", m.not_incremental_reason.substr(0, m.not_incremental_reason.find(':'))},
                 {"prevent_incrementalization", !applicable},

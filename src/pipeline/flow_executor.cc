@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <set>
 
 #include "common/macros.h"
@@ -808,18 +809,42 @@ class FlowRun {
     return std::optional(IncrementalInput{&s, std::move(ast)});
   }
 
-  // GENERIC_AGGREGATE's plan for the view, or NotSupported naming why not.
-  Result<AggregateMergePlan> MergePlan(const IncrementalInput& input) {
-    if (non_scalar_functions_.empty()) {
+  // Whether `name` is an aggregate function or a macro of the engine. Common scalar functions and
+  // aggregates are known; others are looked up in duckdb_functions(), listed once per process (it
+  // takes tens of milliseconds).
+  Result<bool> IsNonScalar(const std::string& name) {
+    static const std::set<std::string, std::less<>> kScalar = {
+        "round", "concat", "concat_ws", "coalesce", "abs", "lower", "upper", "length", "substring",
+        "substr", "trim", "year", "month", "day", "date_trunc", "strftime", "greatest", "least",
+        "+", "-", "*", "/", "//", "%"};
+    static const std::set<std::string, std::less<>> kAggregate = {
+        "quantile_disc", "quantile_cont", "median", "mode", "string_agg", "list", "array_agg",
+        "first", "last", "any_value", "arg_min", "arg_max", "approx_count_distinct", "stddev",
+        "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop", "bool_and", "bool_or"};
+    if (kScalar.count(name)) return false;
+    if (kAggregate.count(name)) return true;
+    static std::mutex mu;
+    static std::set<std::string> listed;
+    std::lock_guard<std::mutex> lock(mu);
+    if (listed.empty()) {
       ASSIGN_OR_RETURN(auto names, conn_.Query("SELECT DISTINCT lower(function_name) FROM "
                                                "duckdb_functions() WHERE function_type IN "
                                                "('aggregate', 'macro')"));
+      std::set<std::string> found;
       for (size_t r = 0; r < names.row_count(); ++r) {
-        ASSIGN_OR_RETURN(std::string name, names.GetString(0, r));
-        non_scalar_functions_.insert(std::move(name));
+        ASSIGN_OR_RETURN(std::string n, names.GetString(0, r));
+        found.insert(std::move(n));
       }
+      listed = std::move(found);
     }
-    ASSIGN_OR_RETURN(auto plan, PlanAggregateMerge(input.ast, non_scalar_functions_));
+    return listed.count(name) > 0;
+  }
+
+  // GENERIC_AGGREGATE's plan for the view, or NotSupported naming why not.
+  Result<AggregateMergePlan> MergePlan(const IncrementalInput& input) {
+    ASSIGN_OR_RETURN(auto plan, PlanAggregateMerge(input.ast, [this](const std::string& name) {
+                       return IsNonScalar(name);
+                     }));
     if (!EqualsIgnoreCase(plan.keys.source_table, input.source->placeholder)) {
       return Status::NotSupported("the query does not read its input by name");
     }
@@ -1255,7 +1280,6 @@ class FlowRun {
   // Bind: quoted placeholder -> the quoted dry table it stands for (see RegisterSources).
   std::map<std::string, std::string> dry_aliases_;
   std::map<std::string, std::vector<delta::AddFile>> added_files_;  // see AddedFiles
-  std::set<std::string> non_scalar_functions_;  // see MergePlan
   // TEMP tables and views of incremental refresh.
   static constexpr std::string_view kKeys = "__medallion_mv_keys";
   static constexpr std::string_view kOutputKeys = "__medallion_mv_output_keys";

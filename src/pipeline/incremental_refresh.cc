@@ -100,7 +100,7 @@ std::string ValueName(size_t i) { return fmt::format("__medallion_v{}", i); }
 // each needs (PlanAggregateMerge).
 class AggregateRewriter {
  public:
-  explicit AggregateRewriter(const std::set<std::string>& non_scalar) : non_scalar_(non_scalar) {}
+  explicit AggregateRewriter(const NonScalarTest& non_scalar) : non_scalar_(non_scalar) {}
 
   Status Rewrite(json& e) {
     if (e.is_array()) {
@@ -115,7 +115,8 @@ class AggregateRewriter {
           name == "max" || name == "avg" || name == "mean") {
         return Replace(e, name);
       }
-      if (non_scalar_.count(name)) {
+      ASSIGN_OR_RETURN(bool non_scalar, non_scalar_(name));
+      if (non_scalar) {
         return NotIncremental(fmt::format(
             "OPERATOR_NOT_INCREMENTALIZABLE: {}() is not an aggregate that can be merged", name));
       }
@@ -167,7 +168,7 @@ class AggregateRewriter {
     return Status::OK();
   }
 
-  const std::set<std::string>& non_scalar_;
+  const NonScalarTest& non_scalar_;
 };
 
 }  // namespace
@@ -242,7 +243,7 @@ Result<GroupAggregatePlan> PlanGroupAggregate(std::string_view serialized) {
 }
 
 Result<AggregateMergePlan> PlanAggregateMerge(std::string_view serialized,
-                                              const std::set<std::string>& non_scalar_functions) {
+                                              const NonScalarTest& is_non_scalar) {
   AggregateMergePlan plan;
   ASSIGN_OR_RETURN(plan.keys, PlanGroupAggregate(serialized));
   ASSIGN_OR_RETURN(json root, ParseStatement(serialized));
@@ -260,7 +261,7 @@ Result<AggregateMergePlan> PlanAggregateMerge(std::string_view serialized,
     plan.group_columns.push_back(*ColumnOf(group, plan.keys.source_table, alias));
   }
 
-  AggregateRewriter rewriter(non_scalar_functions);
+  AggregateRewriter rewriter(is_non_scalar);
   json select_list = node["select_list"];
   RETURN_NOT_OK(rewriter.Rewrite(select_list));
   json having = node.value("having", json());

@@ -36,7 +36,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
-#include <set>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,11 +81,15 @@ struct AggregateMergePlan {
   std::string output_statement;
 };
 
-// The plan for `serialized` (as PlanGroupAggregate's). `non_scalar_functions` names (lower case)
-// every aggregate function and macro of the engine: any of them other than count, sum, min, max,
-// avg / mean refuses the plan, so no aggregate is taken for a scalar. NotSupported naming what
-// stops it, as PlanGroupAggregate.
+// Whether a function (lower-case name) is an aggregate or a macro of the engine, not a plain
+// scalar function.
+using NonScalarTest = std::function<Result<bool>(const std::string& name)>;
+
+// The plan for `serialized` (as PlanGroupAggregate's). Any function `is_non_scalar` says is an
+// aggregate or macro, other than count, sum, min, max, avg / mean, refuses the plan, so that no
+// aggregate is taken for a scalar. NotSupported naming what stops it, as PlanGroupAggregate;
+// `is_non_scalar`'s errors.
 Result<AggregateMergePlan> PlanAggregateMerge(std::string_view serialized,
-                                              const std::set<std::string>& non_scalar_functions);
+                                              const NonScalarTest& is_non_scalar);
 
 }  // namespace medallion::pipeline

@@ -123,7 +123,9 @@ class PlanAggregateMergeTest : public PlanGroupAggregateTest {
   Result<AggregateMergePlan> MergePlan(const std::string& sql) {
     ASSIGN_OR_RETURN(auto r, conn_->Query("SELECT json_serialize_sql(" + engine::QuoteString(sql) + ")"));
     ASSIGN_OR_RETURN(std::string ast, r.GetString(0, 0));
-    return PlanAggregateMerge(ast, non_scalar_);
+    return PlanAggregateMerge(ast, [&](const std::string& name) -> Result<bool> {
+      return non_scalar_.count(name) > 0;
+    });
   }
 
   // Rows of the query computed through the plan that differ from the query's (both ways).

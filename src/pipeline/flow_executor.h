@@ -42,17 +42,26 @@
 //
 // A materialized view is skipped when none of its inputs changed since its last refresh and its
 // definition is the same (the state file <state>/flows/<flow>/refresh.json records input versions
-// and a definition hash). Otherwise it is refreshed group by group (GROUP_AGGREGATE,
-// pipeline/incremental_refresh.h) when its query is one GROUP BY over one Delta table, it has no
-// expectations or declared columns, and that table's commits since the last refresh only appended
-// files (no data-changing remove, no metaData change): the distinct GROUP BY values of the
-// appended rows are the touched groups; the query runs over the table's rows of those groups (a
-// semi join), and one commit replaces the view's rows of those groups with its answer, rewriting
-// only the files that hold them: a replaceWhere overwrite of the touched keys, or a MERGE when a
-// touched key is NULL (keys then match with IS NOT DISTINCT FROM), unless the touched groups are more than half of the
-// view's rows (then recomputing all costs less). Anything else recomputes the view from its inputs
-// and overwrites its table (schema included). A crash after the MERGE and before the state file
-// is written only makes the next refresh recompute the same groups again.
+// and a definition hash). Otherwise it is refreshed incrementally (pipeline/incremental_refresh.h)
+// when its query is one GROUP BY over one Delta table, it has no expectations or declared columns,
+// and that table's commits since the last refresh only appended files (no data-changing remove, no
+// metaData change):
+//   - GENERIC_AGGREGATE, when every aggregate is count / sum / min / max / avg: the appended rows'
+//     partial aggregates are merged into the rows of the keys they touch in the hidden state table
+//     `__medallion_mv_state_<view>` beside the view (its txn appId
+//     "medallion:<pipeline>:<flow>:aggregate-state" records the input version it holds, which must
+//     be the last refresh's), and the view's rows of those keys are computed from the merged state;
+//     the state is committed first, then the view. A complete recompute of such a view makes the
+//     state (at the input version it records) and computes the view from it;
+//   - GROUP_AGGREGATE otherwise: the distinct GROUP BY values of the appended rows are the touched
+//     groups; the query runs over the table's rows of those groups (a semi join), unless they are
+//     more than half of the view's rows (then recomputing all costs less).
+// One commit replaces the view's rows of the touched keys, rewriting only the files that hold
+// them: a replaceWhere overwrite, or a MERGE when a touched key is NULL (keys then match with IS
+// NOT DISTINCT FROM). Anything else recomputes the view from its inputs and overwrites its table
+// (schema included). A crash after a commit and before the state file is written only makes the
+// next refresh recompute (GROUP_AGGREGATE: the same groups; GENERIC_AGGREGATE: the whole view,
+// since the state is then ahead of the record).
 //
 // Thread-safety: a FlowExecutor runs one flow on its own Connection; many run in parallel on one
 // Database. Flows writing the same table must not run at once (the update orders them).

@@ -959,6 +959,12 @@ class FlowRun {
     return RecomputeGroups(*plan, s, *source, *appended, target, reason);
   }
 
+  // The keys an incremental refresh touches (FindTouchedKeys).
+  struct TouchedKeys {
+    int64_t count = 0;
+    int64_t null_keys = 0;  // keys with a NULL part
+    std::string on;         // __s (rows) matches __k (kKeys)
+  };
   // GENERIC_AGGREGATE: the appended rows' partial aggregates merged into the state's rows of the
   // groups they touch; the view's rows of those groups computed from the merged state.
   Result<std::optional<FlowMetrics>> MergeAggregates(
@@ -1028,26 +1034,33 @@ class FlowRun {
                                        std::string(kMerged), touched,
                                        std::pair(AggregateStateAppId(), to), /*hidden=*/true));
     if (!state_version) return Status::Internal("the aggregate state's columns changed during its refresh");
-    ASSIGN_OR_RETURN(auto version, ReplaceRowsOfKeys(target_.table_folder, target, plan.keys.output_keys,
+    ASSIGN_OR_RETURN(FlowMetrics m,
+                     CommitViewRows(plan.keys.output_keys, touched, target, output_rows,
+                                    "GENERIC_AGGREGATE",
+                                    fmt::format("incremental: {} group{} merged", touched_groups,
+                                                touched_groups == 1 ? "" : "s")));
+    return std::optional(std::move(m));
+  }
+
+  // Replaces the view's rows of the touched keys with kRows (`rows` of them) and reports it.
+  Result<FlowMetrics> CommitViewRows(const std::vector<std::string>& output_keys,
+                                     const TouchedKeys& touched,
+                                     const std::shared_ptr<const delta::Snapshot>& target,
+                                     int64_t rows, std::string technique, std::string detail) {
+    ASSIGN_OR_RETURN(auto version, ReplaceRowsOfKeys(target_.table_folder, target, output_keys,
                                                      std::string(kRows), touched, std::nullopt,
                                                      /*hidden=*/false));
     if (!version) return Status::Internal("the view's columns changed during its refresh");
     FlowMetrics m;
-    m.num_input_rows = m.num_output_rows = output_rows;
+    m.num_input_rows = m.num_output_rows = rows;
     m.table_version = *version;
-    m.refresh_technique = "GENERIC_AGGREGATE";
-    m.detail = fmt::format("incremental: {} group{} merged", touched_groups,
-                           touched_groups == 1 ? "" : "s");
-    return std::optional(std::move(m));
+    m.refresh_technique = std::move(technique);
+    m.detail = std::move(detail);
+    return m;
   }
 
   // The distinct selected GROUP BY values of `rows_table` (source names), as kKeys and as
   // kOutputKeys (the view's names), and how to match them.
-  struct TouchedKeys {
-    int64_t count = 0;
-    int64_t null_keys = 0;  // keys with a NULL part
-    std::string on;         // __s (rows) matches __k (kKeys)
-  };
   Result<TouchedKeys> FindTouchedKeys(const GroupAggregatePlan& plan, const std::string& rows_table) {
     std::string keys, output_keys, any_null;
     for (size_t k = 0; k < plan.source_keys.size(); ++k) {
@@ -1139,16 +1152,10 @@ class FlowRun {
       *reason = "the view's columns changed";
       return std::optional<FlowMetrics>();
     }
-    ASSIGN_OR_RETURN(auto version, ReplaceRowsOfKeys(target_.table_folder, target, plan.output_keys,
-                                                     std::string(kRows), touched, std::nullopt,
-                                                     /*hidden=*/false));
-    if (!version) return Status::Internal("the view's columns changed during its refresh");
-    FlowMetrics m;
-    m.num_input_rows = m.num_output_rows = rows;
-    m.table_version = *version;
-    m.refresh_technique = "GROUP_AGGREGATE";
-    m.detail = fmt::format("incremental: {} group{} recomputed", touched.count,
-                           touched.count == 1 ? "" : "s");
+    ASSIGN_OR_RETURN(FlowMetrics m,
+                     CommitViewRows(plan.output_keys, touched, target, rows, "GROUP_AGGREGATE",
+                                    fmt::format("incremental: {} group{} recomputed", touched.count,
+                                                touched.count == 1 ? "" : "s")));
     return std::optional(std::move(m));
   }
 

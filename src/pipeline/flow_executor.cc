@@ -121,19 +121,21 @@ std::string MaterializedViewRefreshKey(const std::string& flow) {
   return fmt::format("flows/{}/refresh.json", flow);
 }
 
-std::string AutoCdcStateFolder(const std::string& table_folder) {
+// A hidden table beside the table at `table_folder`: "<parent>/<prefix><table>".
+std::string HiddenTableFolder(const std::string& table_folder, std::string_view prefix) {
   size_t slash = table_folder.rfind('/');
   std::string parent = slash == std::string::npos ? "" : table_folder.substr(0, slash + 1);
   std::string table = slash == std::string::npos ? table_folder : table_folder.substr(slash + 1);
-  return parent + "__medallion_autocdc_" + table;
+  return parent + std::string(prefix) + table;
+}
+
+std::string AutoCdcStateFolder(const std::string& table_folder) {
+  return HiddenTableFolder(table_folder, "__medallion_autocdc_");
 }
 
 // GENERIC_AGGREGATE's hidden state table beside a materialized view: its groups' partial aggregates.
 std::string AggregateStateFolder(const std::string& table_folder) {
-  size_t slash = table_folder.rfind('/');
-  std::string parent = slash == std::string::npos ? "" : table_folder.substr(0, slash + 1);
-  std::string table = slash == std::string::npos ? table_folder : table_folder.substr(slash + 1);
-  return parent + "__medallion_mv_state_" + table;
+  return HiddenTableFolder(table_folder, "__medallion_mv_state_");
 }
 
 FlowExecutor::FlowExecutor(const UpdateContext& context, size_t flow)
@@ -1030,8 +1032,8 @@ class FlowRun {
     // The state first, with the input version it now holds: a crash before the view's commit
     // leaves a state ahead of the view's refresh record, which the next refresh recomputes.
     ASSIGN_OR_RETURN(auto state_version,
-                     ReplaceRowsOfKeys(state_folder, state, plan.keys.source_keys,
-                                       std::string(kMerged), touched,
+                     ReplaceRowsOfKeys(state_folder, state, std::string(kKeys),
+                                       plan.keys.source_keys, std::string(kMerged), touched,
                                        std::pair(AggregateStateAppId(), to), /*hidden=*/true));
     if (!state_version) return Status::Internal("the aggregate state's columns changed during its refresh");
     ASSIGN_OR_RETURN(FlowMetrics m,
@@ -1047,9 +1049,10 @@ class FlowRun {
                                      const TouchedKeys& touched,
                                      const std::shared_ptr<const delta::Snapshot>& target,
                                      int64_t rows, std::string technique, std::string detail) {
-    ASSIGN_OR_RETURN(auto version, ReplaceRowsOfKeys(target_.table_folder, target, output_keys,
-                                                     std::string(kRows), touched, std::nullopt,
-                                                     /*hidden=*/false));
+    ASSIGN_OR_RETURN(auto version,
+                     ReplaceRowsOfKeys(target_.table_folder, target, std::string(kOutputKeys),
+                                       output_keys, std::string(kRows), touched, std::nullopt,
+                                       /*hidden=*/false));
     if (!version) return Status::Internal("the view's columns changed during its refresh");
     FlowMetrics m;
     m.num_input_rows = m.num_output_rows = rows;
@@ -1091,15 +1094,15 @@ class FlowRun {
     return touched;
   }
 
-  // Replaces the rows of the touched keys (named `keys` in the table: kKeys's columns for the
-  // state, kOutputKeys's for the view) of the table at `folder` with `rows_table`, in one commit:
+  // Replaces the rows of the touched keys (`keys_table`, whose columns are `keys`: kKeys for the
+  // state, kOutputKeys for the view) of the table at `folder` with `rows_table`, in one commit:
   // a replaceWhere overwrite (the files holding them rewritten without them), or a MERGE when a
   // touched key is NULL. nullopt when rows_table's columns are not the table's.
   Result<std::optional<int64_t>> ReplaceRowsOfKeys(
       const std::string& folder, const std::shared_ptr<const delta::Snapshot>& snapshot,
-      const std::vector<std::string>& keys, const std::string& rows_table, const TouchedKeys& touched,
+      const std::string& keys_table, const std::vector<std::string>& keys,
+      const std::string& rows_table, const TouchedKeys& touched,
       const std::optional<std::pair<std::string, int64_t>>& txn, bool hidden) {
-    const std::string keys_table(hidden ? kKeys : kOutputKeys);
     if (touched.null_keys > 0) {
       return ReplaceKeyRows(folder, snapshot, keys_table, rows_table, keys, txn, {}, hidden);
     }

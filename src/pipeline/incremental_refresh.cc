@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -109,8 +108,7 @@ class AggregateRewriter {
     }
     if (!e.is_object()) return Status::OK();
     if (e.value("class", "") == "FUNCTION") {
-      std::string name = e.value("function_name", "");
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string name = AsciiLower(e.value("function_name", ""));
       if (name == "count_star" || name == "count" || name == "sum" || name == "min" ||
           name == "max" || name == "avg" || name == "mean") {
         return Replace(e, name);

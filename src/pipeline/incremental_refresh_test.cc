@@ -21,10 +21,14 @@ class PlanGroupAggregateTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(conn_, database_->Connect());
   }
 
-  // The plan for `sql`, serialized by DuckDB as the flow executor does.
-  Result<GroupAggregatePlan> Plan(const std::string& sql) {
+  // `sql` serialized by DuckDB, as the flow executor does.
+  Result<std::string> Serialize(const std::string& sql) {
     ASSIGN_OR_RETURN(auto r, conn_->Query("SELECT json_serialize_sql(" + engine::QuoteString(sql) + ")"));
-    ASSIGN_OR_RETURN(std::string ast, r.GetString(0, 0));
+    return r.GetString(0, 0);
+  }
+
+  Result<GroupAggregatePlan> Plan(const std::string& sql) {
+    ASSIGN_OR_RETURN(std::string ast, Serialize(sql));
     return PlanGroupAggregate(ast);
   }
 
@@ -121,8 +125,7 @@ class PlanAggregateMergeTest : public PlanGroupAggregateTest {
   }
 
   Result<AggregateMergePlan> MergePlan(const std::string& sql) {
-    ASSIGN_OR_RETURN(auto r, conn_->Query("SELECT json_serialize_sql(" + engine::QuoteString(sql) + ")"));
-    ASSIGN_OR_RETURN(std::string ast, r.GetString(0, 0));
+    ASSIGN_OR_RETURN(std::string ast, Serialize(sql));
     return PlanAggregateMerge(ast, [&](const std::string& name) -> Result<bool> {
       return non_scalar_.count(name) > 0;
     });

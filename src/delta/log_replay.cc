@@ -10,30 +10,29 @@ namespace medallion::delta {
 namespace {
 
 // Reads the Parquet file at `path` (a local path, or a store key for a store without local
-// paths) as parsed actions: typed through the handler when it can, else as JSON rows. `name` names
-// the file in messages.
-Result<std::vector<Action>> ReadParquetFileActions(ParquetHandler& parquet, const std::string& path,
-                                                   const std::string& name,
-                                                   const std::vector<std::string>& columns) {
-  auto typed = parquet.ReadCheckpointActions(path, columns);
-  if (typed.ok() || !typed.status().IsNotSupported()) {
-    RETURN_NOT_OK_CTX(typed.status(), "reading " + name);
-    return std::move(typed).ValueOrDie();
+// paths) into `sink`: typed through the handler when it can, else as JSON rows. `name` names the
+// file in messages.
+Status ReadParquetFileActions(ParquetHandler& parquet, const std::string& path,
+                              const std::string& name, const std::vector<std::string>& columns,
+                              ActionSink& sink) {
+  Status typed = parquet.ReadCheckpointActions(path, columns, sink);
+  if (!typed.IsNotSupported()) {
+    RETURN_NOT_OK_CTX(typed, "reading " + name);
+    return Status::OK();
   }
   ASSIGN_OR_RETURN_CTX(auto rows, parquet.ReadRowsAsJson(path, columns), "reading " + name);
-  std::vector<Action> actions;
-  actions.reserve(rows.size());
+  sink.Expect(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     ASSIGN_OR_RETURN(auto action, ParseAction(rows[i], {name, static_cast<int64_t>(i) + 1}));
-    if (action) actions.push_back(std::move(*action));
+    if (action) RETURN_NOT_OK(sink.Accept(std::move(*action)));
   }
-  return actions;
+  return Status::OK();
 }
 
-// Reads a Parquet log file (checkpoint part or sidecar) of the store as parsed actions.
-Result<std::vector<Action>> ReadParquetActions(storage::ObjectStore& store,
-                                               ParquetHandler& parquet, const std::string& key,
-                                               const std::vector<std::string>& columns) {
+// Reads a Parquet log file (checkpoint part or sidecar) of the store into `sink`.
+Status ReadParquetActions(storage::ObjectStore& store, ParquetHandler& parquet,
+                          const std::string& key, const std::vector<std::string>& columns,
+                          ActionSink& sink) {
   std::string path;
   auto local = store.LocalPath(key);
   if (local.ok()) {
@@ -43,8 +42,29 @@ Result<std::vector<Action>> ReadParquetActions(storage::ObjectStore& store,
   } else {
     return local.status();
   }
-  return ReadParquetFileActions(parquet, path, key, columns);
+  return ReadParquetFileActions(parquet, path, key, columns, sink);
 }
+
+// Feeds a checkpoint file's actions to the replayer as they are read, keeping the sidecars it
+// names.
+class CheckpointFeed final : public ActionSink {
+ public:
+  CheckpointFeed(LogReplayer& replayer, std::string_view source, std::vector<Sidecar>* sidecars)
+      : replayer_(replayer), source_(source), sidecars_(sidecars) {}
+
+  void Expect(size_t rows) override { replayer_.ExpectCheckpointActions(rows); }
+  Status Accept(Action&& action) override {
+    if (const auto* s = std::get_if<Sidecar>(&action); s != nullptr && sidecars_ != nullptr) {
+      sidecars_->push_back(*s);
+    }
+    return replayer_.AddCheckpointAction(std::move(action), source_);
+  }
+
+ private:
+  LogReplayer& replayer_;
+  std::string_view source_;
+  std::vector<Sidecar>* sidecars_;  // null for a sidecar: sidecars name no others
+};
 
 // The store key (or local path) of a sidecar named in a V2 checkpoint.
 Result<std::string> SidecarLocation(std::string_view table_root, const Sidecar& sidecar,
@@ -179,20 +199,27 @@ Result<bool> LogReplayer::SeenInCommits(const std::string& path,
 }
 
 Status LogReplayer::AddCheckpointActions(std::vector<Action>&& actions, std::string_view source) {
-  // Nearly every row of a checkpoint is an add: allocate once.
-  state_.files.reserve(state_.files.size() + actions.size());
-  for (auto& action : actions) {
-    if (auto* add = std::get_if<AddFile>(&action)) {
-      ASSIGN_OR_RETURN(bool seen, SeenInCommits(add->path, add->deletion_vector, source));
-      if (!seen) state_.files.push_back(std::move(*add));
-    } else if (auto* remove = std::get_if<RemoveFile>(&action)) {
-      // A checkpoint's removes are only tombstones, kept unless a newer commit already acted on
-      // the same file.
-      ASSIGN_OR_RETURN(bool seen, SeenInCommits(remove->path, remove->deletion_vector, source));
-      if (!seen) state_.tombstones.push_back(std::move(*remove));
-    } else {
-      RETURN_NOT_OK(Apply(action, /*from_checkpoint=*/true, source, nullptr));
-    }
+  ExpectCheckpointActions(actions.size());
+  for (auto& action : actions) RETURN_NOT_OK(AddCheckpointAction(std::move(action), source));
+  return Status::OK();
+}
+
+void LogReplayer::ExpectCheckpointActions(size_t n) {
+  // Nearly every action of a checkpoint is an add: allocate once.
+  state_.files.reserve(state_.files.size() + n);
+}
+
+Status LogReplayer::AddCheckpointAction(Action&& action, std::string_view source) {
+  if (auto* add = std::get_if<AddFile>(&action)) {
+    ASSIGN_OR_RETURN(bool seen, SeenInCommits(add->path, add->deletion_vector, source));
+    if (!seen) state_.files.push_back(std::move(*add));
+  } else if (auto* remove = std::get_if<RemoveFile>(&action)) {
+    // A checkpoint's removes are only tombstones, kept unless a newer commit already acted on the
+    // same file.
+    ASSIGN_OR_RETURN(bool seen, SeenInCommits(remove->path, remove->deletion_vector, source));
+    if (!seen) state_.tombstones.push_back(std::move(*remove));
+  } else {
+    RETURN_NOT_OK(Apply(action, /*from_checkpoint=*/true, source, nullptr));
   }
   return Status::OK();
 }
@@ -223,17 +250,15 @@ Result<ReplayedState> ReplayLogSegment(storage::ObjectStore& store, std::string_
     std::vector<Sidecar> sidecars;
     for (const auto& file : cp->files) {
       const std::string& key = file.meta.key;
-      std::vector<Action> actions;
+      CheckpointFeed feed(replayer, key, &sidecars);
       if (file.name.kind == LogFileKind::kV2Checkpoint && file.name.is_json) {
         ASSIGN_OR_RETURN_CTX(std::string data, store.Read(key), "reading checkpoint " + key);
-        ASSIGN_OR_RETURN(actions, ParseActions(data, key));
+        ASSIGN_OR_RETURN(auto actions, ParseActions(data, key));
+        feed.Expect(actions.size());
+        for (auto& a : actions) RETURN_NOT_OK(feed.Accept(std::move(a)));
       } else {
-        ASSIGN_OR_RETURN(actions, ReadParquetActions(store, parquet, key, CheckpointColumns()));
+        RETURN_NOT_OK(ReadParquetActions(store, parquet, key, CheckpointColumns(), feed));
       }
-      for (const auto& a : actions) {
-        if (const auto* s = std::get_if<Sidecar>(&a)) sidecars.push_back(*s);
-      }
-      RETURN_NOT_OK(replayer.AddCheckpointActions(std::move(actions), key));
     }
     // PROTOCOL.md, "V2 Spec": sidecars hold the checkpoint's file actions.
     static const std::vector<std::string> kSidecarColumns = {"add", "remove"};
@@ -242,14 +267,12 @@ Result<ReplayedState> ReplayLogSegment(storage::ObjectStore& store, std::string_
       ASSIGN_OR_RETURN(std::string location,
                        SidecarLocation(table_root, sidecar, cp->files.front().meta.key,
                                        &is_local_path));
-      std::vector<Action> actions;
+      CheckpointFeed feed(replayer, location, /*sidecars=*/nullptr);
       if (is_local_path) {
-        ASSIGN_OR_RETURN(actions, ReadParquetFileActions(parquet, location, location,
-                                                         kSidecarColumns));
+        RETURN_NOT_OK(ReadParquetFileActions(parquet, location, location, kSidecarColumns, feed));
       } else {
-        ASSIGN_OR_RETURN(actions, ReadParquetActions(store, parquet, location, kSidecarColumns));
+        RETURN_NOT_OK(ReadParquetActions(store, parquet, location, kSidecarColumns, feed));
       }
-      RETURN_NOT_OK(replayer.AddCheckpointActions(std::move(actions), location));
     }
   }
   return replayer.Finish();

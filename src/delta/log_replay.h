@@ -16,6 +16,7 @@
 // different segments (the store and the handler are thread-safe by their contracts).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -56,6 +57,10 @@ class LogReplayer {
   // out of `actions`.
   Status AddCheckpointActions(const std::vector<Action>& actions, std::string_view source);
   Status AddCheckpointActions(std::vector<Action>&& actions, std::string_view source);
+  // The same, one action at a time (as a ParquetHandler reads them), after an optional hint of how
+  // many are to come.
+  void ExpectCheckpointActions(size_t n);
+  Status AddCheckpointAction(Action&& action, std::string_view source);
 
   // The state; the replayer is left empty.
   ReplayedState Finish();

@@ -10,7 +10,7 @@
 // NULL is `null` (to be read as "absent"). So one action parser serves commits and checkpoints alike.
 //
 // Log replay reads checkpoints through `ReadCheckpointActions` when the handler implements it:
-// the actions come back typed, with no JSON in between (for a checkpoint of 100,000 files, turning
+// the actions come typed, with no JSON in between (for a checkpoint of 100,000 files, turning
 // every row into JSON text and parsing it again costs more than reading the Parquet). A handler
 // that does not implement it (the default says NotSupported) is read through ReadRowsAsJson and
 // ParseAction instead; both ways must give the same actions.
@@ -18,13 +18,37 @@
 // Thread-safety: implementations must allow concurrent calls.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
 #include "delta/actions.h"
 
 namespace medallion::delta {
+
+// Receives the actions of a checkpoint file as a ParquetHandler reads them (no vector of every
+// action in between: a checkpoint of 100,000 files would hold each twice).
+class ActionSink {
+ public:
+  virtual ~ActionSink() = default;
+  // Called at most once, before the first Accept: the file's number of rows, an upper bound on
+  // the actions to come (so a receiver can allocate once).
+  virtual void Expect(size_t rows) { (void)rows; }
+  virtual Status Accept(Action&& action) = 0;
+};
+
+// An ActionSink that keeps every action, in order (tests and tools).
+class ActionCollector final : public ActionSink {
+ public:
+  void Expect(size_t rows) override { actions.reserve(rows); }
+  Status Accept(Action&& action) override {
+    actions.push_back(std::move(action));
+    return Status::OK();
+  }
+  std::vector<Action> actions;
+};
 
 class ParquetHandler {
  public:
@@ -38,18 +62,22 @@ class ParquetHandler {
   virtual Result<std::vector<std::string>> ReadRowsAsJson(const std::string& local_path,
                                                           const std::vector<std::string>& columns) = 0;
 
-  // The actions of a checkpoint part or V2 sidecar (PROTOCOL.md, "Checkpoint Schema"), typed:
-  // what ParseAction gives for each row of ReadRowsAsJson(local_path, columns), in file order,
-  // rows with no action left out. `columns` are action names ("add", "remove", "metaData", ...); a
-  // column the file lacks is no error. Fields the protocol core does not read (`stats_parsed`,
-  // `partitionValues_parsed`) need not be read at all.
-  // NotSupported: this handler (or this file's column types) has no typed reader; the caller then
-  // falls back to ReadRowsAsJson. Otherwise errors as ReadRowsAsJson, and Corruption naming the
-  // file and row for an action ParseAction would reject (a missing required field).
-  virtual Result<std::vector<Action>> ReadCheckpointActions(
-      const std::string& local_path, const std::vector<std::string>& columns) {
+  // The actions of a checkpoint part or V2 sidecar (PROTOCOL.md, "Checkpoint Schema"), typed and
+  // handed to `sink` one by one: what ParseAction gives for each row of
+  // ReadRowsAsJson(local_path, columns), in file order, rows with no action left out. `columns`
+  // are action names ("add", "remove", "metaData", ...); a column the file lacks is no error.
+  // Fields the protocol core does not read (`stats_parsed`, `partitionValues_parsed`) need not be
+  // read at all.
+  // NotSupported, before any action reached the sink: this handler (or this file's column types)
+  // has no typed reader; the caller then falls back to ReadRowsAsJson. Otherwise errors as
+  // ReadRowsAsJson, Corruption naming the file and row for an action ParseAction would reject (a
+  // missing required field), and the first error the sink returns (the read stops there).
+  virtual Status ReadCheckpointActions(const std::string& local_path,
+                                       const std::vector<std::string>& columns,
+                                       ActionSink& sink) {
     (void)local_path;
     (void)columns;
+    (void)sink;
     return Status::NotSupported("typed checkpoint reading");
   }
 };

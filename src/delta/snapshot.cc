@@ -47,27 +47,26 @@ Result<std::string> Snapshot::FileLocalPath(const AddFile& file) const {
 
 namespace {
 
-// Puts the files in path order. An AddFile is a few hundred bytes, so the order is found on
-// (path, index) pairs and then applied in place, each file moved about once, with no second array.
-// A replay lists the commits' files first and then the checkpoint's, which are in path order when
-// medallion or Spark wrote them: the sorted tail is merged with the sorted head rather than sorted
-// again.
+// Puts the files in path order. A replay lists the commits' files first and then the
+// checkpoint's, which are in path order when medallion or Spark wrote them: only the head before
+// the sorted tail is sorted, then merged with the tail (std::inplace_merge buffers the shorter run,
+// usually the few files of the commits since the checkpoint). An AddFile is a few hundred bytes, so
+// the head's order is found on (path, index) pairs and then applied in place, each file moved
+// about once.
 void SortByPath(std::vector<AddFile>& files) {
   const size_t n = files.size();
-  auto by_path = [&](size_t a, size_t b) { return files[a].path < files[b].path; };
   if (n < 2) return;
   size_t tail = n - 1;  // files[tail, n) is in path order
-  while (tail > 0 && !by_path(tail, tail - 1)) --tail;
+  while (tail > 0 && !(files[tail].path < files[tail - 1].path)) --tail;
   if (tail == 0) return;
   // Comparisons read the path's characters without going through the file.
   std::vector<std::pair<std::string_view, size_t>> order;
-  order.reserve(n);
-  for (size_t i = 0; i < n; ++i) order.emplace_back(files[i].path, i);
-  std::sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(tail));
-  std::inplace_merge(order.begin(), order.begin() + static_cast<ptrdiff_t>(tail), order.end());
+  order.reserve(tail);
+  for (size_t i = 0; i < tail; ++i) order.emplace_back(files[i].path, i);
+  std::sort(order.begin(), order.end());
   // Position i takes the file at order[i].second: follow each cycle of the permutation once.
-  std::vector<bool> placed(n, false);
-  for (size_t start = 0; start < n; ++start) {
+  std::vector<bool> placed(tail, false);
+  for (size_t start = 0; start < tail; ++start) {
     if (placed[start] || order[start].second == start) continue;
     AddFile held = std::move(files[start]);
     size_t at = start;
@@ -79,6 +78,8 @@ void SortByPath(std::vector<AddFile>& files) {
     files[at] = std::move(held);
     placed[at] = true;
   }
+  std::inplace_merge(files.begin(), files.begin() + static_cast<ptrdiff_t>(tail), files.end(),
+                     [](const AddFile& a, const AddFile& b) { return a.path < b.path; });
 }
 
 }  // namespace

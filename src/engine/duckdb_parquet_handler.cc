@@ -5,10 +5,13 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/macros.h"
 #include "engine/duckdb_internal.h"
@@ -78,8 +81,7 @@ struct ChunkHandle {
 
 struct LogicalTypeHandle {
   duckdb_logical_type type = nullptr;
-  explicit LogicalTypeHandle(duckdb_logical_type t = nullptr) : type(t) {}
-  LogicalTypeHandle(LogicalTypeHandle&& other) noexcept : type(other.type) { other.type = nullptr; }
+  explicit LogicalTypeHandle(duckdb_logical_type t) : type(t) {}
   LogicalTypeHandle(const LogicalTypeHandle&) = delete;
   LogicalTypeHandle& operator=(const LogicalTypeHandle&) = delete;
   ~LogicalTypeHandle() {
@@ -266,65 +268,75 @@ std::vector<Field> FileFields() {
   };
 }
 
-// The child names of a STRUCT type; empty for other types.
-std::vector<std::string> StructChildren(duckdb_logical_type type) {
-  std::vector<std::string> names;
-  if (duckdb_get_type_id(type) != DUCKDB_TYPE_STRUCT) return names;
-  const idx_t n = duckdb_struct_type_child_count(type);
-  for (idx_t i = 0; i < n; ++i) {
-    char* name = duckdb_struct_type_child_name(type, i);
-    names.emplace_back(name);
-    duckdb_free(name);
+// The leaf columns of a Parquet file by path ("add, deletionVector, offset", as
+// parquet_metadata() names them), each with whether it may hold a value: a leaf holds none when
+// every row group's statistics count as many nulls as values. Checkpoints are mostly adds, so most
+// of their other leaves hold nothing, and not reading them is a third of the decode.
+class FileLeaves {
+ public:
+  void Add(std::string path, bool may_hold_value) {
+    auto [it, inserted] = leaves_.emplace(std::move(path), may_hold_value);
+    if (!inserted) it->second = it->second || may_hold_value;
   }
-  return names;
-}
 
-// A STRUCT child's type by name (null when absent); the caller owns it.
-duckdb_logical_type StructChildType(duckdb_logical_type type, std::string_view child) {
-  if (duckdb_get_type_id(type) != DUCKDB_TYPE_STRUCT) return nullptr;
-  const idx_t n = duckdb_struct_type_child_count(type);
-  for (idx_t i = 0; i < n; ++i) {
-    char* name = duckdb_struct_type_child_name(type, i);
-    const bool match = child == name;
-    duckdb_free(name);
-    if (match) return duckdb_struct_type_child_type(type, i);
+  // Whether `path` is a leaf or a group of leaves.
+  bool Has(std::string_view path) const { return Find(path, /*any_value=*/false); }
+  // Whether `path` is a leaf, or a group with a leaf, that may hold a value.
+  bool MayHoldValue(std::string_view path) const { return Find(path, /*any_value=*/true); }
+  // Whether `path` is a leaf (not a group).
+  bool IsLeaf(std::string_view path) const { return leaves_.contains(path); }
+
+  // The top-level columns, in name order.
+  std::vector<std::string> TopLevel() const {
+    std::vector<std::string> names;
+    for (const auto& [path, _] : leaves_) {
+      std::string_view top = std::string_view(path).substr(0, path.find(kSeparator));
+      if (names.empty() || names.back() != top) names.emplace_back(top);
+    }
+    return names;
   }
-  return nullptr;
-}
 
-// A file action column (add or remove) as projected: whether the row holds the action, then its
-// fields.
+  static constexpr std::string_view kSeparator = ", ";
+
+ private:
+  bool Find(std::string_view path, bool any_value) const {
+    for (auto it = leaves_.lower_bound(path); it != leaves_.end(); ++it) {
+      std::string_view leaf = it->first;
+      if (!leaf.starts_with(path)) break;
+      const std::string_view rest = leaf.substr(path.size());
+      if (!rest.empty() && !rest.starts_with(kSeparator)) continue;
+      if (!any_value || it->second) return true;
+    }
+    return false;
+  }
+
+  std::map<std::string, bool, std::less<>> leaves_;
+};
+
+// A file action column (add or remove) as projected: its fields.
 struct FileColumn {
   bool present = false;
-  idx_t not_null_column = 0;
   std::vector<Field> fields = FileFields();
 };
 
-// Adds the SQL for `action` (a STRUCT column of type `type`) to `select`, numbering result
-// columns from *next.
-void ProjectFileColumn(std::string_view action, duckdb_logical_type type, FileColumn* out,
+// Adds the SQL for the fields of `action` that may hold a value to `select`, numbering result
+// columns from *next. Maps are read even when empty everywhere: an empty map is not an absent one.
+void ProjectFileColumn(std::string_view action, const FileLeaves& leaves, FileColumn* out,
                        std::vector<std::string>* select, idx_t* next) {
   const std::string quoted = QuoteIdentifier(std::string(action));
-  out->present = true;
-  out->not_null_column = (*next)++;
-  select->push_back(fmt::format("{} IS NOT NULL", quoted));
-  const std::vector<std::string> children = StructChildren(type);
-  LogicalTypeHandle dv{StructChildType(type, "deletionVector")};
-  const std::vector<std::string> dv_children =
-      dv.type != nullptr ? StructChildren(dv.type) : std::vector<std::string>();
   for (Field& f : out->fields) {
-    std::string_view name = f.name;
-    std::string sql;
-    constexpr std::string_view kDv = "deletionVector.";
-    if (name.starts_with(kDv)) {
-      std::string_view sub = name.substr(kDv.size());
-      if (!Contains(dv_children, sub)) continue;
-      sql = fmt::format("struct_extract(struct_extract({}, 'deletionVector'), {})", quoted,
-                        QuoteString(std::string(sub)));
-    } else {
-      if (!Contains(children, name)) continue;
-      sql = fmt::format("struct_extract({}, {})", quoted, QuoteString(std::string(name)));
+    std::string path(action);
+    std::string sql = quoted;
+    for (std::string_view rest = f.name; !rest.empty();) {
+      const size_t dot = rest.find('.');
+      const std::string_view part = rest.substr(0, dot);
+      path += FileLeaves::kSeparator;
+      path += part;
+      sql = fmt::format("struct_extract({}, {})", sql, QuoteString(std::string(part)));
+      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
     }
+    if (f.kind == FieldKind::kStringMap ? !leaves.Has(path) : !leaves.MayHoldValue(path)) continue;
+    out->present = true;
     f.present = true;
     f.column = (*next)++;
     select->push_back(std::move(sql));
@@ -475,12 +487,6 @@ Result<delta::RemoveFile> ReadRemove(const FileRowReader& r, idx_t row) {
   return a;
 }
 
-// The file's top-level columns and their types (owned), from a query that reads no rows.
-struct FileSchema {
-  std::vector<std::string> names;
-  std::vector<LogicalTypeHandle> types;
-};
-
 }  // namespace
 
 DuckDbParquetHandler::DuckDbParquetHandler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -524,50 +530,56 @@ Result<std::vector<std::string>> DuckDbParquetHandler::ReadRowsAsJson(
   return rows;
 }
 
-Result<std::vector<delta::Action>> DuckDbParquetHandler::ReadCheckpointActions(
-    const std::string& local_path, const std::vector<std::string>& columns) {
+Status DuckDbParquetHandler::ReadCheckpointActions(const std::string& local_path,
+                                                  const std::vector<std::string>& columns,
+                                                  delta::ActionSink& sink) {
   if (columns.empty()) return NotSupported("no columns named");
   RETURN_NOT_OK(CheckExists(local_path));
   ConnectionHandle conn;
   RETURN_NOT_OK(impl_->Connect(&conn.conn));
   const std::string source = QuoteString(local_path);
 
-  // 1. The file's schema (reads only the footer).
-  FileSchema schema;
+  // 1. The file's leaf columns and which of them hold values (from the footer alone).
+  FileLeaves leaves;
   {
-    ResultHandle probe;
-    RETURN_NOT_OK(RunQuery(conn.conn,
-                           fmt::format("SELECT * FROM read_parquet({}) LIMIT 0", source),
-                           local_path, &probe));
-    const idx_t n = duckdb_column_count(&probe.result);
-    schema.types.resize(n);
-    for (idx_t c = 0; c < n; ++c) {
-      schema.names.emplace_back(duckdb_column_name(&probe.result, c));
-      schema.types[c].type = duckdb_column_logical_type(&probe.result, c);
+    ResultHandle metadata;
+    RETURN_NOT_OK(RunQuery(
+        conn.conn,
+        fmt::format("SELECT path_in_schema, stats_null_count IS NULL OR stats_null_count < "
+                    "num_values FROM parquet_metadata({})",
+                    source),
+        local_path, &metadata));
+    while (true) {
+      ChunkHandle chunk{duckdb_fetch_chunk(metadata.result)};
+      if (chunk.chunk == nullptr) break;
+      const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
+      if (n == 0) break;
+      duckdb_vector paths = duckdb_data_chunk_get_vector(chunk.chunk, 0);
+      duckdb_vector may_hold = duckdb_data_chunk_get_vector(chunk.chunk, 1);
+      for (idx_t r = 0; r < n; ++r) {
+        leaves.Add(std::string(StringAt(paths, r)),
+                   static_cast<bool*>(duckdb_vector_get_data(may_hold))[r]);
+      }
     }
   }
 
-  // 2. The projection: add and remove field by field; the other actions as one JSON object, only
-  // for rows that are neither an add nor a remove.
+  // 2. The projection: the fields of add and remove that hold values one by one; the other
+  // actions as one JSON object, only for rows that are neither an add nor a remove.
   std::vector<std::string> select;
   idx_t next = 0;
   FileColumn add;
   FileColumn remove;
   std::vector<std::string> others;
-  for (size_t c = 0; c < schema.names.size(); ++c) {
-    const std::string& name = schema.names[c];
+  for (const std::string& name : leaves.TopLevel()) {
     if (!Contains(columns, name)) continue;
-    duckdb_logical_type type = schema.types[c].type;
     if (name == "add" || name == "remove") {
-      if (duckdb_get_type_id(type) != DUCKDB_TYPE_STRUCT) {
-        return NotSupported("column '" + name + "' is not a struct");
-      }
-      ProjectFileColumn(name, type, name == "add" ? &add : &remove, &select, &next);
-    } else {
+      if (leaves.IsLeaf(name)) return NotSupported("column '" + name + "' is not a struct");
+      ProjectFileColumn(name, leaves, name == "add" ? &add : &remove, &select, &next);
+    } else if (leaves.MayHoldValue(name)) {
       others.push_back(name);
     }
   }
-  bool has_others = !others.empty();
+  const bool has_others = !others.empty();
   idx_t others_column = 0;
   if (has_others) {
     std::string pack;
@@ -579,19 +591,17 @@ Result<std::vector<delta::Action>> DuckDbParquetHandler::ReadCheckpointActions(
     // all-null struct rather than NULL in the other rows.
     std::string condition;
     for (const FileColumn* fc : {&add, &remove}) {
-      if (!fc->present) continue;
-      const char* action = fc == &add ? "\"add\"" : "\"remove\"";
-      condition += condition.empty() ? "" : " AND ";
-      condition += fc->fields[kPath].present
-                       ? fmt::format("struct_extract({}, 'path') IS NULL", action)
-                       : fmt::format("{} IS NULL", action);
+      if (!fc->fields[kPath].present) continue;
+      condition += fmt::format("{}struct_extract({}, 'path') IS NULL",
+                               condition.empty() ? "" : " AND ",
+                               fc == &add ? "\"add\"" : "\"remove\"");
     }
     std::string json = fmt::format("to_json(struct_pack({}))::VARCHAR", pack);
     others_column = next++;
     select.push_back(condition.empty() ? json
                                        : fmt::format("CASE WHEN {} THEN {} END", condition, json));
   }
-  if (select.empty()) return std::vector<delta::Action>();
+  if (select.empty()) return Status::OK();
 
   std::string sql = "SELECT ";
   for (size_t i = 0; i < select.size(); ++i) {
@@ -615,9 +625,7 @@ Result<std::vector<delta::Action>> DuckDbParquetHandler::ReadCheckpointActions(
     }
   }
 
-  // 4. Convert, chunk by chunk.
-  // The chunks first, so that the actions are allocated once (an AddFile is a few hundred bytes,
-  // and moving 100,000 of them as a vector grows shows in profiles).
+  // 4. Convert, chunk by chunk, into the sink (after telling it how many rows there are).
   std::vector<std::unique_ptr<ChunkHandle>> chunks;
   size_t total_rows = 0;
   while (true) {
@@ -629,8 +637,7 @@ Result<std::vector<delta::Action>> DuckDbParquetHandler::ReadCheckpointActions(
     total_rows += n;
     chunks.push_back(std::move(chunk));
   }
-  std::vector<delta::Action> actions;
-  actions.reserve(total_rows);
+  sink.Expect(total_rows);
   std::vector<duckdb_vector> vectors(next);
   int64_t first_row = 1;  // 1-based number of the chunk's first row, for messages
   for (const auto& chunk : chunks) {
@@ -639,28 +646,27 @@ Result<std::vector<delta::Action>> DuckDbParquetHandler::ReadCheckpointActions(
     const delta::ActionSource where{local_path, first_row};
     FileRowReader add_reader(add, vectors, where, "add");
     FileRowReader remove_reader(remove, vectors, where, "remove");
-    auto holds = [&](const FileColumn& fc, const FileRowReader& r, idx_t row) {
-      return fc.present && IsValid(vectors[fc.not_null_column], row) &&
-             static_cast<bool*>(duckdb_vector_get_data(vectors[fc.not_null_column]))[row] &&
-             !r.AllNull(row);
+    // A NULL struct has only NULL fields; an all-null one is no action either.
+    auto holds = [](const FileColumn& fc, const FileRowReader& r, idx_t row) {
+      return fc.present && !r.AllNull(row);
     };
     for (idx_t row = 0; row < n; ++row) {
       if (holds(add, add_reader, row)) {
         ASSIGN_OR_RETURN(delta::AddFile a, ReadAdd(add_reader, row));
-        actions.emplace_back(std::move(a));
+        RETURN_NOT_OK(sink.Accept(std::move(a)));
       } else if (holds(remove, remove_reader, row)) {
         ASSIGN_OR_RETURN(delta::RemoveFile r, ReadRemove(remove_reader, row));
-        actions.emplace_back(std::move(r));
+        RETURN_NOT_OK(sink.Accept(std::move(r)));
       } else if (has_others && IsValid(vectors[others_column], row)) {
         ASSIGN_OR_RETURN(auto action,
                          delta::ParseAction(StringAt(vectors[others_column], row),
                                             {local_path, first_row + static_cast<int64_t>(row)}));
-        if (action) actions.push_back(std::move(*action));
+        if (action) RETURN_NOT_OK(sink.Accept(std::move(*action)));
       }
     }
     first_row += static_cast<int64_t>(n);
   }
-  return actions;
+  return Status::OK();
 }
 
 }  // namespace medallion::engine

@@ -3,8 +3,9 @@
 //
 // ReadCheckpointActions reads a checkpoint's file actions natively: the fields of `add` and
 // `remove` that delta::AddFile/RemoveFile hold are projected one by one (so `stats_parsed`,
-// `partitionValues_parsed` and fields medallion does not know are never read) and converted from
-// DuckDB's vectors into typed actions; the few rows of other actions (protocol, metaData, txn,
+// `partitionValues_parsed` and fields medallion does not know are never read; nor are fields whose
+// Parquet statistics say every row is NULL, such as `remove` in a checkpoint of appends) and
+// converted from DuckDB's vectors into typed actions; the few rows of other actions (protocol, metaData, txn,
 // domainMetadata, checkpointMetadata, sidecar) go through to_json and delta::ParseAction. It
 // answers NotSupported (so log replay falls back to ReadRowsAsJson) for a file whose action
 // columns have types it does not convert (e.g. a string field stored as BLOB) and when no columns
@@ -36,8 +37,9 @@ class DuckDbParquetHandler final : public delta::ParquetHandler {
   Result<std::vector<std::string>> ReadRowsAsJson(const std::string& local_path,
                                                   const std::vector<std::string>& columns) override;
 
-  Result<std::vector<delta::Action>> ReadCheckpointActions(
-      const std::string& local_path, const std::vector<std::string>& columns) override;
+  Status ReadCheckpointActions(const std::string& local_path,
+                               const std::vector<std::string>& columns,
+                               delta::ActionSink& sink) override;
 
   struct Impl;
 

@@ -69,6 +69,15 @@ Result<std::vector<delta::Action>> ActionsViaJson(DuckDbParquetHandler& handler,
   return out;
 }
 
+// ReadCheckpointActions into a vector.
+Result<std::vector<delta::Action>> TypedActions(DuckDbParquetHandler& handler,
+                                                const std::string& path,
+                                                const std::vector<std::string>& columns) {
+  delta::ActionCollector collector;
+  RETURN_NOT_OK(handler.ReadCheckpointActions(path, columns, collector));
+  return std::move(collector.actions);
+}
+
 TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
   std::string dir =
       ::testing::TempDir() + "/medallion_parquet_handler_typed_" + std::to_string(::getpid());
@@ -112,7 +121,7 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
   }
   auto handler = *DuckDbParquetHandler::Make();
   const auto& columns = delta::CheckpointColumns();
-  auto typed = handler->ReadCheckpointActions(path, columns);
+  auto typed = TypedActions(*handler, path, columns);
   ASSERT_TRUE(typed.ok()) << typed.status().ToString();
   auto via_json = ActionsViaJson(*handler, path, columns);
   ASSERT_TRUE(via_json.ok()) << via_json.status().ToString();
@@ -126,12 +135,12 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
   EXPECT_FALSE(std::get<delta::AddFile>((*typed)[4]).deletion_vector);
 
   // Sidecar-style projection: only file actions.
-  auto files_only = handler->ReadCheckpointActions(path, {"add", "remove"});
+  auto files_only = TypedActions(*handler, path, {"add", "remove"});
   ASSERT_TRUE(files_only.ok()) << files_only.status().ToString();
   EXPECT_EQ(files_only->size(), 3u);
 
-  EXPECT_TRUE(handler->ReadCheckpointActions(dir + "/none.parquet", columns).status().IsNotFound());
-  EXPECT_TRUE(handler->ReadCheckpointActions(path, {}).status().IsNotSupported());
+  EXPECT_TRUE(TypedActions(*handler, dir + "/none.parquet", columns).status().IsNotFound());
+  EXPECT_TRUE(TypedActions(*handler, path, {}).status().IsNotSupported());
 }
 
 TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMissingRequiredFieldIsCorruption) {
@@ -148,11 +157,74 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMissingRequiredFieldIsCorru
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   auto handler = *DuckDbParquetHandler::Make();
-  auto typed = handler->ReadCheckpointActions(path, delta::CheckpointColumns());
+  auto typed = TypedActions(*handler, path, delta::CheckpointColumns());
   ASSERT_TRUE(typed.status().IsCorruption()) << typed.status().ToString();
   EXPECT_NE(typed.status().message().find("line 1: add: missing required field 'size'"),
             std::string::npos)
       << typed.status().ToString();
+}
+
+// A leaf is skipped only when every row group's statistics say it is all NULL: here only the last
+// of five row groups has a remove, and the DV fields are NULL but in one add.
+TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsReadLeavesNullInSomeRowGroups) {
+  std::string dir =
+      ::testing::TempDir() + "/medallion_parquet_handler_groups_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/checkpoint.parquet";
+  {
+    auto db = *Database::Open();
+    auto conn = *db->Connect();
+    Status s = conn->Execute(R"SQL(COPY (
+        SELECT CASE WHEN i < 10000 THEN {'path': 'f' || i || '.parquet', 'size': i,
+                   'deletionVector': CASE WHEN i = 3000 THEN {'storageType': 'i',
+                       'pathOrInlineDv': 'wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L',
+                       'sizeInBytes': 40, 'cardinality': 6} END} END AS "add",
+               CASE WHEN i = 10000 THEN {'path': 'gone.parquet', 'deletionTimestamp': 9,
+                   'dataChange': true} END AS "remove"
+        FROM range(10001) AS t(i)) TO )SQL" +
+                             QuoteString(path) + " (FORMAT parquet, ROW_GROUP_SIZE 2048)");
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  auto handler = *DuckDbParquetHandler::Make();
+  const auto& columns = delta::CheckpointColumns();
+  auto typed = TypedActions(*handler, path, columns);
+  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
+  auto via_json = ActionsViaJson(*handler, path, columns);
+  ASSERT_TRUE(via_json.ok()) << via_json.status().ToString();
+  ASSERT_EQ(typed->size(), 10001u);
+  EXPECT_EQ(*typed, *via_json);
+  EXPECT_TRUE(std::get<delta::AddFile>((*typed)[3000]).deletion_vector);
+  EXPECT_EQ(std::get<delta::RemoveFile>(typed->back()).path, "gone.parquet");
+}
+
+// A sink's error stops the read and is the read's error.
+TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsStopAtTheSinksError) {
+  std::string dir =
+      ::testing::TempDir() + "/medallion_parquet_handler_sink_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/checkpoint.parquet";
+  {
+    auto db = *Database::Open();
+    auto conn = *db->Connect();
+    Status s = conn->Execute(
+        "COPY (SELECT {'path': 'f' || i || '.parquet', 'size': i} AS \"add\" FROM range(10) "
+        "AS t(i)) TO " + QuoteString(path) + " (FORMAT parquet)");
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  class FailOnThird final : public delta::ActionSink {
+   public:
+    void Expect(size_t rows) override { expected = rows; }
+    Status Accept(delta::Action&&) override {
+      return ++accepted == 3 ? Status::Aborted("enough") : Status::OK();
+    }
+    size_t expected = 0;
+    int accepted = 0;
+  } sink;
+  auto handler = *DuckDbParquetHandler::Make();
+  Status s = handler->ReadCheckpointActions(path, delta::CheckpointColumns(), sink);
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+  EXPECT_EQ(sink.accepted, 3);
+  EXPECT_EQ(sink.expected, 10u);
 }
 
 // Every Parquet checkpoint and sidecar of the Spark-written golden tables reads the same typed as
@@ -170,7 +242,7 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchJsonOnGoldenTables) {
     const bool sidecar = p.find("_sidecars") != std::string::npos;
     const std::vector<std::string> columns =
         sidecar ? std::vector<std::string>{"add", "remove"} : delta::CheckpointColumns();
-    auto typed = handler->ReadCheckpointActions(p, columns);
+    auto typed = TypedActions(*handler, p, columns);
     auto via_json = ActionsViaJson(*handler, p, columns);
     if (!via_json.ok()) {
       // Some golden logs are invalid on purpose: both ways must reject them alike.

@@ -1,11 +1,13 @@
 #include "engine/duckdb_parquet_handler.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/macros.h"
@@ -13,24 +15,35 @@
 #include "delta/log_replay.h"
 #include "engine/database.h"
 #include "engine/sql_text.h"
+#include "storage/test_util.h"
 
 namespace medallion::engine {
 namespace {
 
-TEST(DuckDbParquetHandlerTest, RowsAsJsonWithProjection) {
-  std::string dir = ::testing::TempDir() + "/medallion_parquet_handler_" + std::to_string(::getpid());
+// A fresh folder for the test named `test`, and the path of a Parquet file in it.
+std::string TestFile(std::string_view test) {
+  const std::string dir = ::testing::TempDir() + "/medallion_parquet_handler_" +
+                          std::string(test) + "_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
-  std::string path = dir + "/actions.parquet";
-  {
-    auto db = *Database::Open();
-    auto conn = *db->Connect();
-    Status s = conn->Execute(
-        "COPY (SELECT * FROM (VALUES "
-        " ({'path': 'a.parquet', 'size': 10, 'partitionValues': MAP {'d': '2024-01-01'}}, NULL),"
-        " (NULL, {'appId': 'app', 'version': 3})) AS t(\"add\", txn)) TO " +
-        QuoteString(path) + " (FORMAT parquet)");
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
+  return dir + "/checkpoint.parquet";
+}
+
+// Writes the rows of `query` to the Parquet file at `path` (`options` added to FORMAT parquet).
+Status CopyToParquet(const std::string& query, const std::string& path,
+                     std::string_view options = "") {
+  ASSIGN_OR_RETURN(auto db, Database::Open());
+  ASSIGN_OR_RETURN(auto conn, db->Connect());
+  return conn->Execute(fmt::format("COPY ({}) TO {} (FORMAT parquet{}{})", query,
+                                   QuoteString(path), options.empty() ? "" : ", ", options));
+}
+
+TEST(DuckDbParquetHandlerTest, RowsAsJsonWithProjection) {
+  const std::string path = TestFile("json");
+  ASSERT_OK(CopyToParquet(
+      "SELECT * FROM (VALUES "
+      " ({'path': 'a.parquet', 'size': 10, 'partitionValues': MAP {'d': '2024-01-01'}}, NULL),"
+      " (NULL, {'appId': 'app', 'version': 3})) AS t(\"add\", txn)",
+      path));
   auto handler = DuckDbParquetHandler::Make();
   ASSERT_TRUE(handler.ok());
   auto rows = (*handler)->ReadRowsAsJson(path, {});
@@ -44,17 +57,16 @@ TEST(DuckDbParquetHandlerTest, RowsAsJsonWithProjection) {
   ASSERT_TRUE(projected.ok()) << projected.status().ToString();
   EXPECT_EQ((*projected)[1], R"({"txn":{"appId":"app","version":3}})");
 
-  auto missing = (*handler)->ReadRowsAsJson(dir + "/none.parquet", {});
+  auto missing = (*handler)->ReadRowsAsJson(path + ".none", {});
   EXPECT_TRUE(missing.status().IsNotFound());
 
-  std::string junk = dir + "/junk.parquet";
+  const std::string junk = path + ".junk";
   FILE* f = std::fopen(junk.c_str(), "w");
   std::fputs("not parquet", f);
   std::fclose(f);
   auto corrupt = (*handler)->ReadRowsAsJson(junk, {});
   EXPECT_TRUE(corrupt.status().IsCorruption()) << corrupt.status().ToString();
 }
-
 
 // What log replay's fallback gives: ReadRowsAsJson, each row through ParseAction.
 Result<std::vector<delta::Action>> ActionsViaJson(DuckDbParquetHandler& handler,
@@ -79,17 +91,11 @@ Result<std::vector<delta::Action>> TypedActions(DuckDbParquetHandler& handler,
 }
 
 TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
-  std::string dir =
-      ::testing::TempDir() + "/medallion_parquet_handler_typed_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  std::string path = dir + "/checkpoint.parquet";
-  {
-    auto db = *Database::Open();
-    auto conn = *db->Connect();
-    // Rows: protocol, metaData, txn, an add with everything, a minimal add (all-null DV struct),
-    // a remove, and an all-null row. stats_parsed must not matter.
-    Status s = conn->Execute(R"SQL(
-      COPY (SELECT * FROM (VALUES
+  const std::string path = TestFile("typed");
+  // Rows: protocol, metaData, txn, an add with everything, a minimal add (all-null DV struct), a
+  // remove, and an all-null row. stats_parsed must not matter.
+  ASSERT_OK(CopyToParquet(R"SQL(
+      SELECT * FROM (VALUES
         (NULL, NULL, {'minReaderVersion': 3, 'minWriterVersion': 7,
                       'readerFeatures': ['deletionVectors'], 'writerFeatures': ['deletionVectors']},
          NULL, NULL),
@@ -115,10 +121,8 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
                 'extendedFileMetadata': true, 'partitionValues': MAP {'d': '2'}, 'size': 8,
                 'tags': MAP {}::MAP(VARCHAR, VARCHAR)}, NULL, NULL, NULL),
         (NULL, NULL, NULL, NULL, NULL)
-      ) AS t("add", "remove", protocol, "metaData", txn)) TO )SQL" +
-                             QuoteString(path) + " (FORMAT parquet)");
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
+      ) AS t("add", "remove", protocol, "metaData", txn))SQL",
+                          path));
   auto handler = *DuckDbParquetHandler::Make();
   const auto& columns = delta::CheckpointColumns();
   auto typed = TypedActions(*handler, path, columns);
@@ -139,23 +143,13 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
   ASSERT_TRUE(files_only.ok()) << files_only.status().ToString();
   EXPECT_EQ(files_only->size(), 3u);
 
-  EXPECT_TRUE(TypedActions(*handler, dir + "/none.parquet", columns).status().IsNotFound());
+  EXPECT_TRUE(TypedActions(*handler, path + ".none", columns).status().IsNotFound());
   EXPECT_TRUE(TypedActions(*handler, path, {}).status().IsNotSupported());
 }
 
 TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMissingRequiredFieldIsCorruption) {
-  std::string dir =
-      ::testing::TempDir() + "/medallion_parquet_handler_bad_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  std::string path = dir + "/checkpoint.parquet";
-  {
-    auto db = *Database::Open();
-    auto conn = *db->Connect();
-    Status s = conn->Execute(
-        "COPY (SELECT {'path': 'a.parquet', 'size': NULL::BIGINT} AS \"add\") TO " +
-        QuoteString(path) + " (FORMAT parquet)");
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
+  const std::string path = TestFile("bad");
+  ASSERT_OK(CopyToParquet("SELECT {'path': 'a.parquet', 'size': NULL::BIGINT} AS \"add\"", path));
   auto handler = *DuckDbParquetHandler::Make();
   auto typed = TypedActions(*handler, path, delta::CheckpointColumns());
   ASSERT_TRUE(typed.status().IsCorruption()) << typed.status().ToString();
@@ -167,24 +161,16 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMissingRequiredFieldIsCorru
 // A leaf is skipped only when every row group's statistics say it is all NULL: here only the last
 // of five row groups has a remove, and the DV fields are NULL but in one add.
 TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsReadLeavesNullInSomeRowGroups) {
-  std::string dir =
-      ::testing::TempDir() + "/medallion_parquet_handler_groups_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  std::string path = dir + "/checkpoint.parquet";
-  {
-    auto db = *Database::Open();
-    auto conn = *db->Connect();
-    Status s = conn->Execute(R"SQL(COPY (
+  const std::string path = TestFile("groups");
+  ASSERT_OK(CopyToParquet(R"SQL(
         SELECT CASE WHEN i < 10000 THEN {'path': 'f' || i || '.parquet', 'size': i,
                    'deletionVector': CASE WHEN i = 3000 THEN {'storageType': 'i',
                        'pathOrInlineDv': 'wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L',
                        'sizeInBytes': 40, 'cardinality': 6} END} END AS "add",
                CASE WHEN i = 10000 THEN {'path': 'gone.parquet', 'deletionTimestamp': 9,
                    'dataChange': true} END AS "remove"
-        FROM range(10001) AS t(i)) TO )SQL" +
-                             QuoteString(path) + " (FORMAT parquet, ROW_GROUP_SIZE 2048)");
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
+        FROM range(10001) AS t(i))SQL",
+                          path, "ROW_GROUP_SIZE 2048"));
   auto handler = *DuckDbParquetHandler::Make();
   const auto& columns = delta::CheckpointColumns();
   auto typed = TypedActions(*handler, path, columns);
@@ -199,18 +185,9 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsReadLeavesNullInSomeRowGrou
 
 // A sink's error stops the read and is the read's error.
 TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsStopAtTheSinksError) {
-  std::string dir =
-      ::testing::TempDir() + "/medallion_parquet_handler_sink_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  std::string path = dir + "/checkpoint.parquet";
-  {
-    auto db = *Database::Open();
-    auto conn = *db->Connect();
-    Status s = conn->Execute(
-        "COPY (SELECT {'path': 'f' || i || '.parquet', 'size': i} AS \"add\" FROM range(10) "
-        "AS t(i)) TO " + QuoteString(path) + " (FORMAT parquet)");
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
+  const std::string path = TestFile("sink");
+  ASSERT_OK(CopyToParquet(
+      "SELECT {'path': 'f' || i || '.parquet', 'size': i} AS \"add\" FROM range(10) AS t(i)", path));
   class FailOnThird final : public delta::ActionSink {
    public:
     void Expect(size_t rows) override { expected = rows; }

@@ -74,10 +74,27 @@ struct ResultHandle {
 
 struct ChunkHandle {
   duckdb_data_chunk chunk = nullptr;
+  explicit ChunkHandle(duckdb_data_chunk c) : chunk(c) {}
+  ChunkHandle(ChunkHandle&& other) noexcept : chunk(other.chunk) { other.chunk = nullptr; }
+  ChunkHandle(const ChunkHandle&) = delete;
+  ChunkHandle& operator=(const ChunkHandle&) = delete;
   ~ChunkHandle() {
     if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
   }
 };
+
+// Calls `fn(ChunkHandle chunk, idx_t rows)` for each non-empty chunk of `result`, in order, and
+// stops at its first error.
+template <typename Fn>
+Status ForEachChunk(duckdb_result& result, Fn&& fn) {
+  while (true) {
+    ChunkHandle chunk{duckdb_fetch_chunk(result)};
+    if (chunk.chunk == nullptr) return Status::OK();
+    const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
+    if (n == 0) return Status::OK();
+    RETURN_NOT_OK(fn(std::move(chunk), n));
+  }
+}
 
 struct LogicalTypeHandle {
   duckdb_logical_type type = nullptr;
@@ -514,11 +531,7 @@ Result<std::vector<std::string>> DuckDbParquetHandler::ReadRowsAsJson(
   ResultHandle result;
   RETURN_NOT_OK(RunQuery(conn.conn, sql, local_path, &result));
   std::vector<std::string> rows;
-  while (true) {
-    ChunkHandle chunk{duckdb_fetch_chunk(result.result)};
-    if (chunk.chunk == nullptr) break;
-    const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
-    if (n == 0) break;
+  RETURN_NOT_OK(ForEachChunk(result.result, [&](ChunkHandle chunk, idx_t n) {
     duckdb_vector vector = duckdb_data_chunk_get_vector(chunk.chunk, 0);
     for (idx_t r = 0; r < n; ++r) {
       if (!IsValid(vector, r)) {
@@ -526,7 +539,8 @@ Result<std::vector<std::string>> DuckDbParquetHandler::ReadRowsAsJson(
       }
       rows.emplace_back(StringAt(vector, r));
     }
-  }
+    return Status::OK();
+  }));
   return rows;
 }
 
@@ -549,18 +563,15 @@ Status DuckDbParquetHandler::ReadCheckpointActions(const std::string& local_path
                     "num_values FROM parquet_metadata({})",
                     source),
         local_path, &metadata));
-    while (true) {
-      ChunkHandle chunk{duckdb_fetch_chunk(metadata.result)};
-      if (chunk.chunk == nullptr) break;
-      const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
-      if (n == 0) break;
+    RETURN_NOT_OK(ForEachChunk(metadata.result, [&](ChunkHandle chunk, idx_t n) {
       duckdb_vector paths = duckdb_data_chunk_get_vector(chunk.chunk, 0);
       duckdb_vector may_hold = duckdb_data_chunk_get_vector(chunk.chunk, 1);
       for (idx_t r = 0; r < n; ++r) {
         leaves.Add(std::string(StringAt(paths, r)),
                    static_cast<bool*>(duckdb_vector_get_data(may_hold))[r]);
       }
-    }
+      return Status::OK();
+    }));
   }
 
   // 2. The projection: the fields of add and remove that hold values one by one; the other
@@ -626,23 +637,19 @@ Status DuckDbParquetHandler::ReadCheckpointActions(const std::string& local_path
   }
 
   // 4. Convert, chunk by chunk, into the sink (after telling it how many rows there are).
-  std::vector<std::unique_ptr<ChunkHandle>> chunks;
+  std::vector<ChunkHandle> chunks;
   size_t total_rows = 0;
-  while (true) {
-    auto chunk = std::make_unique<ChunkHandle>();
-    chunk->chunk = duckdb_fetch_chunk(result.result);
-    if (chunk->chunk == nullptr) break;
-    const idx_t n = duckdb_data_chunk_get_size(chunk->chunk);
-    if (n == 0) break;
+  RETURN_NOT_OK(ForEachChunk(result.result, [&](ChunkHandle chunk, idx_t n) {
     total_rows += n;
     chunks.push_back(std::move(chunk));
-  }
+    return Status::OK();
+  }));
   sink.Expect(total_rows);
   std::vector<duckdb_vector> vectors(next);
   int64_t first_row = 1;  // 1-based number of the chunk's first row, for messages
   for (const auto& chunk : chunks) {
-    const idx_t n = duckdb_data_chunk_get_size(chunk->chunk);
-    for (idx_t c = 0; c < next; ++c) vectors[c] = duckdb_data_chunk_get_vector(chunk->chunk, c);
+    const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
+    for (idx_t c = 0; c < next; ++c) vectors[c] = duckdb_data_chunk_get_vector(chunk.chunk, c);
     const delta::ActionSource where{local_path, first_row};
     FileRowReader add_reader(add, vectors, where, "add");
     FileRowReader remove_reader(remove, vectors, where, "remove");

@@ -90,6 +90,20 @@ Result<std::vector<delta::Action>> TypedActions(DuckDbParquetHandler& handler,
   return std::move(collector.actions);
 }
 
+// The typed actions of `path` (every checkpoint column) after checking that they equal what the
+// JSON rows give; empty after a failure.
+std::vector<delta::Action> TypedActionsMatchingJson(DuckDbParquetHandler& handler,
+                                                    const std::string& path) {
+  const auto& columns = delta::CheckpointColumns();
+  auto typed = TypedActions(handler, path, columns);
+  auto via_json = ActionsViaJson(handler, path, columns);
+  EXPECT_TRUE(typed.ok()) << typed.status().ToString();
+  EXPECT_TRUE(via_json.ok()) << via_json.status().ToString();
+  if (!typed.ok() || !via_json.ok()) return {};
+  EXPECT_EQ(*typed, *via_json);
+  return std::move(typed).ValueOrDie();
+}
+
 TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
   const std::string path = TestFile("typed");
   // Rows: protocol, metaData, txn, an add with everything, a minimal add (all-null DV struct), a
@@ -124,26 +138,22 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsMatchTheJsonRows) {
       ) AS t("add", "remove", protocol, "metaData", txn))SQL",
                           path));
   auto handler = *DuckDbParquetHandler::Make();
-  const auto& columns = delta::CheckpointColumns();
-  auto typed = TypedActions(*handler, path, columns);
-  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
-  auto via_json = ActionsViaJson(*handler, path, columns);
-  ASSERT_TRUE(via_json.ok()) << via_json.status().ToString();
-  ASSERT_EQ(typed->size(), 6u);
-  EXPECT_EQ(*typed, *via_json);
-  const auto& add = std::get<delta::AddFile>((*typed)[3]);
+  const auto typed = TypedActionsMatchingJson(*handler, path);
+  ASSERT_EQ(typed.size(), 6u);
+  const auto& add = std::get<delta::AddFile>(typed[3]);
   EXPECT_EQ(add.path, "d=1/a%20b.parquet");
   ASSERT_TRUE(add.deletion_vector);
   EXPECT_EQ(add.deletion_vector->offset, 4);
   EXPECT_EQ(add.partition_values.at("e"), std::nullopt);
-  EXPECT_FALSE(std::get<delta::AddFile>((*typed)[4]).deletion_vector);
+  EXPECT_FALSE(std::get<delta::AddFile>(typed[4]).deletion_vector);
 
   // Sidecar-style projection: only file actions.
   auto files_only = TypedActions(*handler, path, {"add", "remove"});
   ASSERT_TRUE(files_only.ok()) << files_only.status().ToString();
   EXPECT_EQ(files_only->size(), 3u);
 
-  EXPECT_TRUE(TypedActions(*handler, path + ".none", columns).status().IsNotFound());
+  EXPECT_TRUE(
+      TypedActions(*handler, path + ".none", delta::CheckpointColumns()).status().IsNotFound());
   EXPECT_TRUE(TypedActions(*handler, path, {}).status().IsNotSupported());
 }
 
@@ -172,15 +182,10 @@ TEST(DuckDbParquetHandlerTest, TypedCheckpointActionsReadLeavesNullInSomeRowGrou
         FROM range(10001) AS t(i))SQL",
                           path, "ROW_GROUP_SIZE 2048"));
   auto handler = *DuckDbParquetHandler::Make();
-  const auto& columns = delta::CheckpointColumns();
-  auto typed = TypedActions(*handler, path, columns);
-  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
-  auto via_json = ActionsViaJson(*handler, path, columns);
-  ASSERT_TRUE(via_json.ok()) << via_json.status().ToString();
-  ASSERT_EQ(typed->size(), 10001u);
-  EXPECT_EQ(*typed, *via_json);
-  EXPECT_TRUE(std::get<delta::AddFile>((*typed)[3000]).deletion_vector);
-  EXPECT_EQ(std::get<delta::RemoveFile>(typed->back()).path, "gone.parquet");
+  const auto typed = TypedActionsMatchingJson(*handler, path);
+  ASSERT_EQ(typed.size(), 10001u);
+  EXPECT_TRUE(std::get<delta::AddFile>(typed[3000]).deletion_vector);
+  EXPECT_EQ(std::get<delta::RemoveFile>(typed.back()).path, "gone.parquet");
 }
 
 // A sink's error stops the read and is the read's error.

@@ -283,13 +283,21 @@ TEST_F(DeltaWriteTest, DirectWriteCutsFilesByRowGroups) {
   ExpectValid();
 }
 
-// A caller that counted the rows before says how many the write must give: another number is
-// refused before the commit, and the files written are removed.
-TEST_F(DeltaWriteTest, ExpectedRowsRefusesAnotherCount) {
+// A caller's check before the commit sees what would be committed; its error is the write's:
+// nothing is committed and the files written are removed.
+TEST_F(DeltaWriteTest, BeforeCommitErrorCommitsNothing) {
   WriteOptions o;
-  o.expected_rows = 4;
-  auto refused = Write("SELECT i FROM range(3) t(i)", o);
+  o.partition_by = {"p"};
+  int64_t seen_rows = -1, seen_files = -1;
+  o.before_commit = [&](const WriteResult& r) {
+    seen_rows = r.num_inserted_rows;
+    seen_files = r.num_files;
+    return Status::Aborted("refused by the caller");
+  };
+  auto refused = Write("SELECT i, i % 2 AS p FROM range(3) t(i)", o);
   EXPECT_EQ(refused.status().code(), StatusCode::kAborted) << refused.status().ToString();
+  EXPECT_EQ(seen_rows, 3);
+  EXPECT_EQ(seen_files, 2);
   EXPECT_FALSE(std::filesystem::exists(Path() + "/_delta_log/00000000000000000000.json"));
   int files = 0;
   if (std::filesystem::exists(Path())) {
@@ -298,9 +306,28 @@ TEST_F(DeltaWriteTest, ExpectedRowsRefusesAnotherCount) {
     }
   }
   EXPECT_EQ(files, 0);
-  o.expected_rows = 3;
-  ASSERT_OK_AND_ASSIGN(WriteResult w, Write("SELECT i FROM range(3) t(i)", o));
+  o.before_commit = [](const WriteResult&) { return Status::OK(); };
+  ASSERT_OK_AND_ASSIGN(WriteResult w, Write("SELECT i, i % 2 AS p FROM range(3) t(i)", o));
   EXPECT_EQ(w.num_inserted_rows, 3);
+  ExpectValid();
+}
+
+// A partitioned table written straight from the query: one file per partition value, NULL
+// values in Hive's default partition, every row once.
+TEST_F(DeltaWriteTest, PartitionedWriteStraightFromTheQuery) {
+  WriteOptions o;
+  o.partition_by = {"p"};
+  ASSERT_OK_AND_ASSIGN(
+      WriteResult w,
+      Write("SELECT i, CASE WHEN i % 3 = 2 THEN NULL ELSE (i % 3)::VARCHAR END AS p "
+            "FROM range(300000) t(i)",
+            o));
+  EXPECT_EQ(w.num_inserted_rows, 300000);
+  EXPECT_EQ(w.num_files, 3);
+  EXPECT_EQ(Rows("SELECT p, count(*), sum(i) FROM " + Ref() + " GROUP BY p ORDER BY p"),
+            (std::vector<std::string>{"0|100000|14999850000", "1|100000|14999950000",
+                                      "NULL|100000|15000050000"}));
+  EXPECT_TRUE(std::filesystem::exists(Path() + "/p=__HIVE_DEFAULT_PARTITION__"));
   ExpectValid();
 }
 
@@ -406,6 +433,28 @@ TEST_F(DeltaWriteTest, NotNullColumnsAreChecked) {
   EXPECT_EQ(data_files(), 0);  // the refused writes left no files behind
   ASSERT_OK(Write("SELECT 1::BIGINT AS id, NULL AS v, {'a': NULL} AS st"));
   EXPECT_EQ(Rows("SELECT id, v FROM " + Ref()), std::vector<std::string>{"1|NULL"});
+  ExpectValid();
+}
+
+// A NOT NULL partition column of a write straight from the query: its NULLs are in the folder
+// names, not in the files' statistics.
+TEST_F(DeltaWriteTest, NotNullPartitionColumnIsChecked) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, delta::Transaction::ForTable(*store_, "t", nullptr));
+    delta::Metadata m;
+    m.id = delta::GenerateUuid();
+    m.partition_columns = {"p"};
+    m.schema_string =
+        R"({"type":"struct","fields":[{"name":"i","type":"long","nullable":true,"metadata":{}},)"
+        R"({"name":"p","type":"string","nullable":false,"metadata":{}}]})";
+    txn->UpdateMetadata(m);
+    ASSERT_OK(txn->Commit(*parquet_));
+  }
+  auto bad = Write("SELECT i, CASE WHEN i = 5 THEN NULL ELSE 'a' END AS p FROM range(10) t(i)");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("NOT NULL constraint violated for column: p"));
+  ASSERT_OK(Write("SELECT i, 'a' AS p FROM range(10) t(i)"));
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + Ref()), std::vector<std::string>{"10"});
   ExpectValid();
 }
 

@@ -103,6 +103,15 @@ WHERE order_id NOT IN (SELECT CAST(order_id AS BIGINT) FROM returned);
     }
     return nullptr;
   }
+  // Parquet files under `folder` (none when it does not exist).
+  static int ParquetFilesUnder(const fs::path& folder) {
+    int n = 0;
+    if (!fs::exists(folder)) return 0;
+    for (const auto& e : fs::recursive_directory_iterator(folder)) {
+      n += e.path().extension() == ".parquet";
+    }
+    return n;
+  }
 
   storage::TempFolder folder_;
   fs::path root_;
@@ -406,6 +415,30 @@ TEST_F(PipelineRunTest, FailUpdateCommitsNothingAndSkipsDownstreamOnly) {
   EXPECT_EQ(Find(result, "orders_to_events")->state, FlowReport::State::kCompleted);
   EXPECT_FALSE(fs::exists(root_ / "lakehouse" / "default" / "silver_orders" / "_delta_log" /
                           "00000000000000000000.json"));
+  EXPECT_EQ(ParquetFilesUnder(root_ / "lakehouse" / "default" / "silver_orders"), 0);
+}
+
+// A NULL in a column declared NOT NULL fails the flow before any commit, naming the column, and
+// leaves no data files behind.
+TEST_F(PipelineRunTest, NotNullColumnViolationCommitsNothing) {
+  WriteFile(root_ / "transformations" / "typed.sql", R"(
+CREATE OR REFRESH MATERIALIZED VIEW typed_orders (
+  order_id BIGINT NOT NULL,
+  amount DOUBLE,
+  CONSTRAINT positive EXPECT (amount > 0) ON VIOLATION DROP ROW
+)
+AS SELECT CASE WHEN order_id = '2' THEN NULL ELSE order_id END AS order_id, amount
+FROM bronze_orders;
+)");
+  ASSERT_OK_AND_ASSIGN(auto result, RunOnce());
+  const FlowReport* typed = Find(result, "typed_orders");
+  ASSERT_NE(typed, nullptr);
+  EXPECT_EQ(typed->state, FlowReport::State::kFailed);
+  EXPECT_NE(typed->error.message().find(
+                "NOT NULL constraint violated for column: order_id (1 rows of 'typed_orders')"),
+            std::string::npos)
+      << typed->error.ToString();
+  EXPECT_EQ(ParquetFilesUnder(root_ / "lakehouse" / "default" / "typed_orders"), 0);
 }
 
 TEST_F(PipelineRunTest, EventLogHasDatabricksShape) {
@@ -685,9 +718,10 @@ TEST_F(PipelineRunTest, StreamingReadSkipsOptimizeCommits) {
             std::vector<std::string>{"1|1|1"});
 }
 
-// Expectations are counted in one evaluation of the query and the rows written in another; an
-// expectation on a volatile value (random()) gives other rows the second time, which the writer
-// detects: the batch is then run from one evaluation, and read = written + dropped + quarantined.
+// Expectations are counted in the evaluation that writes the kept rows and the quarantined rows
+// come from a second one; an expectation on a volatile value (random()) gives other rows the
+// second time, which is detected before any commit: the batch is then run from one evaluation
+// kept in a TEMP table, and read = written + dropped + quarantined.
 TEST_F(PipelineRunTest, VolatileExpectationsStayConsistent) {
   WriteFile(root_ / "transformations" / "random.sql", R"(
 CREATE OR REFRESH MATERIALIZED VIEW lottery (

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/logging.h"
+#include "common/macros.h"
 #include "engine/duckdb_internal.h"
 
 namespace medallion::engine {
@@ -51,6 +52,13 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
     return Status(code, fmt::format("cannot open DuckDB database '{}': {}",
                                     options.path.empty() ? ":memory:" : options.path, msg));
   }
+  duckdb_connection conn = nullptr;
+  if (duckdb_connect(impl->db, &conn) == DuckDBError) {
+    return Status::Internal("cannot connect to the DuckDB database");
+  }
+  Status registered = RegisterRowTally(conn);
+  duckdb_disconnect(&conn);
+  RETURN_NOT_OK(registered);
   return std::unique_ptr<Database>(new Database(std::move(impl)));
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -35,8 +36,6 @@ using delta::TypeKind;
 // TEMP tables and views this file creates on the caller's connection.
 constexpr std::string_view kQueryTable = "__medallion_wq";    // a view of the query, as it came
 constexpr std::string_view kRowsTable = "__medallion_wr";     // cast to the table schema
-constexpr std::string_view kRowsView = "__medallion_wv";      // the same, not copied (row ids)
-constexpr std::string_view kRowIdColumn = "__medallion_rid";  // kRowsView's row numbers
 constexpr std::string_view kTableView = "__medallion_wt";     // the current table (replaceWhere)
 // Spark's folder name for a NULL (or empty string) partition value.
 constexpr std::string_view kNullPartition = "__HIVE_DEFAULT_PARTITION__";
@@ -321,7 +320,8 @@ struct RowSource {
   // SQL over the relation (aliased __r) numbering its rows distinctly and non-negatively (a
   // table's rowid): files are cut exactly where row_id // target_file_rows changes. Empty: one
   // COPY that starts a new file every target_file_rows / kRowGroupRows row groups (files of about
-  // target_file_rows rows, in whole row groups); unpartitioned layouts only.
+  // target_file_rows rows, in whole row groups), or for a partitioned layout one file per
+  // partition value.
   std::string row_id;
 };
 
@@ -357,6 +357,7 @@ class Writer {
   Status PlanReplaceWhere();
   Result<std::vector<delta::AddFile>> WriteFiles();
   Status Cleanup();
+  void RemoveWrittenFiles();  // the data files WriteFiles wrote (not committed)
 
   Connection& conn_;
   storage::ObjectStore& store_;
@@ -376,6 +377,7 @@ class Writer {
   WriteResult result_;
   bool direct_ = false;  // the rows go from the query to the files (see Run)
   RowSource source_;     // the rows to write
+  std::vector<std::string> written_paths_;  // local paths of the data files written
 };
 
 Status Writer::LoadSnapshot() {
@@ -573,19 +575,20 @@ Result<std::vector<delta::AddFile>> Writer::WriteFiles() {
           fields_);
     }
   }
-  if (valid.ok() && options_.expected_rows &&
-      *options_.expected_rows != result_.num_inserted_rows) {
-    valid = Status::Aborted(fmt::format(
-        "the query gave {} rows where {} were expected (its rows differ between evaluations)",
-        result_.num_inserted_rows, *options_.expected_rows));
-  }
+  written_paths_ = std::move(written.local_paths);
   if (!valid.ok()) {
-    for (const auto& path : written.local_paths) std::filesystem::remove(path);
+    RemoveWrittenFiles();
     return valid;
   }
   for (const auto& add : written.adds) result_.num_bytes += add.size;
   result_.null_counts = std::move(written.null_counts);
   return std::move(written.adds);
+}
+
+void Writer::RemoveWrittenFiles() {
+  std::error_code ec;
+  for (const auto& path : written_paths_) std::filesystem::remove(path, ec);
+  written_paths_.clear();
 }
 
 // NOT NULL columns of a direct write, from the files' null counts (or a query over the files for
@@ -594,7 +597,13 @@ Status Writer::CheckWrittenNotNull(const WrittenFiles& written) {
   for (const StructField& f : fields_) {
     if (f.nullable || written.adds.empty()) continue;
     int64_t nulls = 0;
-    if (auto it = written.null_counts.find(f.name); it != written.null_counts.end()) {
+    if (std::find(partition_columns_.begin(), partition_columns_.end(), f.name) !=
+        partition_columns_.end()) {
+      for (const delta::AddFile& add : written.adds) {
+        auto it = add.partition_values.find(f.name);
+        nulls += it == add.partition_values.end() || !it->second.has_value();
+      }
+    } else if (auto it = written.null_counts.find(f.name); it != written.null_counts.end()) {
       nulls = it->second;
     } else {
       ASSIGN_OR_RETURN(auto r, conn_.Query(fmt::format(
@@ -617,10 +626,8 @@ Status Writer::CheckRows(std::string_view rows) {
 }
 
 Status Writer::Cleanup() {
-  return conn_.Execute(fmt::format("DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP VIEW IF "
-                                   "EXISTS {};",
-                                   QuoteIdentifier(kRowsView), QuoteIdentifier(kRowsTable),
-                                   QuoteIdentifier(kQueryTable)));
+  return conn_.Execute(fmt::format("DROP TABLE IF EXISTS {}; DROP VIEW IF EXISTS {};",
+                                   QuoteIdentifier(kRowsTable), QuoteIdentifier(kQueryTable)));
 }
 
 Result<WriteResult> Writer::Run(std::string_view select_sql) {
@@ -652,17 +659,8 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   {
     ASSIGN_OR_RETURN(auto shape,
                      conn_.Query("SELECT * FROM " + QuoteIdentifier(kQueryTable) + " LIMIT 0"));
-    bool has_row_id = false;
     for (size_t c = 0; c < shape.column_count(); ++c) {
-      if (!options_.row_id_column.empty() && shape.column_name(c) == options_.row_id_column) {
-        has_row_id = true;
-        continue;
-      }
       columns.emplace_back(shape.column_name(c), shape.column_type(c));
-    }
-    if (!options_.row_id_column.empty() && !has_row_id) {
-      return Status::InvalidArgument(
-          fmt::format("the query has no row id column '{}'", options_.row_id_column));
     }
   }
   RETURN_NOT_OK(BuildSchema(columns));
@@ -680,20 +678,14 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   for (size_t i = 0; i < fields_.size(); ++i) {
     projection += (i ? ", " : "") + projection_[i] + " AS " + QuoteIdentifier(fields_[i].name);
   }
-  // How the rows reach the files: straight from the query, in one COPY, for an unpartitioned
-  // table without replace_where (NOT NULL is then checked on the written files); from the
-  // caller's table through a view (row_id_column); else from a copy of the rows in kRowsTable.
-  direct_ = partition_columns_.empty() && !options_.replace_where &&
-            options_.target_file_rows >= kRowGroupRows;
+  // How the rows reach the files (header comment, step 2): straight from the query, in one COPY
+  // (NOT NULL and the row constraints are then checked on the written files, which a partitioned
+  // table's constraints cannot be: its files lack the partition columns), or from a copy of the
+  // rows in kRowsTable.
+  direct_ = !options_.replace_where && options_.target_file_rows >= kRowGroupRows &&
+            (partition_columns_.empty() || constraints_.empty());
   if (direct_) {
     source_ = {fmt::format("(SELECT {} FROM {})", projection, QuoteIdentifier(kQueryTable)), ""};
-  } else if (!options_.row_id_column.empty() && !options_.replace_where) {
-    source_ = {QuoteIdentifier(kRowsView), "__r." + QuoteIdentifier(kRowIdColumn)};
-    RETURN_NOT_OK(conn_.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP VIEW {} AS SELECT {}, {} AS {} FROM {}", QuoteIdentifier(kRowsView),
-        projection, QuoteIdentifier(options_.row_id_column), QuoteIdentifier(kRowIdColumn),
-        QuoteIdentifier(kQueryTable))));
-    RETURN_NOT_OK(CheckRows(kRowsView));
   } else {
     source_ = {QuoteIdentifier(kRowsTable), "__r.rowid"};
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
@@ -719,6 +711,13 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   result_.num_files = static_cast<int64_t>(adds.size());
   result_.num_rows = result_.num_inserted_rows + result_.num_copied_rows;
   result_.num_removed_files = static_cast<int64_t>(removes_.size());
+  if (options_.before_commit) {
+    Status accepted = options_.before_commit(result_);
+    if (!accepted.ok()) {
+      RemoveWrittenFiles();
+      return accepted;
+    }
+  }
   int64_t removed_bytes = 0;
   for (const auto& r : removes_) removed_bytes += r.size.value_or(0);
 
@@ -794,9 +793,6 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
   WrittenFiles written;
   if (layout.target_file_rows <= 0)
     return Status::InvalidArgument("target_file_rows must be > 0");
-  if (source.row_id.empty() && !partition_columns_.empty()) {
-    return Status::Internal("a partitioned write needs numbered rows");
-  }
   const std::string& row_id = source.row_id;
   const std::string from_rows = source.relation + " AS __r";
   std::set<std::string> partition_set(partition_columns_.begin(), partition_columns_.end());
@@ -855,7 +851,13 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
   };
   constexpr std::string_view kOptions = "FORMAT parquet, COMPRESSION snappy, RETURN_STATS true";
   Status status;
-  if (!partition_fields.empty()) {
+  if (!partition_fields.empty() && row_id.empty()) {
+    // One COPY PARTITION_BY the partition values: a file per value.
+    partition_keys.resize(partition_keys.size() - 2);  // the last ", "
+    status = copy(fmt::format("COPY (SELECT {}{} FROM {}) TO {} ({}, PARTITION_BY ({}))", columns,
+                              partition_texts, from_rows, QuoteString(staging), kOptions,
+                              partition_keys));
+  } else if (!partition_fields.empty()) {
     // One COPY PARTITION_BY the partition values and the chunk of row ids.
     status = copy(fmt::format(
         "COPY (SELECT {}{}, {} // {} AS __chunk FROM {}) TO {} ({}, PARTITION_BY ({}__chunk))",

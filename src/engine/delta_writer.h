@@ -6,17 +6,20 @@
 //   1. the table schema is derived from the query's column types (new table, or merge_schema), or
 //      the query is checked against the table's schema (schema enforcement, below) and cast to it;
 //   2. data files are written with DuckDB's `COPY ... (FORMAT parquet, COMPRESSION snappy,
-//      RETURN_STATS true)`, named as Spark names them (`part-00000-<uuid>.c000.snappy.parquet`).
-//      An unpartitioned table without replace_where is written straight from the query, in one
-//      COPY that starts a new file every target_file_rows / 122,880 row groups (files of about
-//      target_file_rows rows): the query is evaluated once and its rows are not copied first.
-//      Otherwise (a partitioned table, replace_where, or target_file_rows under one row group) the
-//      rows are first evaluated once into a TEMP table (or taken from the caller's table, see
-//      WriteOptions::row_id_column) and cut exactly into files of at most target_file_rows rows;
+//      RETURN_STATS true)`, named as Spark names them (`part-00000-<uuid>.c000.snappy.parquet`);
 //      a partitioned table gets one folder per partition value (`col=value/`, the value escaped
 //      as Hive/Spark escape it, NULL and "" as `__HIVE_DEFAULT_PARTITION__`) and the partition
-//      columns are left out of the files. A query that reads the table it overwrites sees the
-//      version before the write either way (the old files stay until VACUUM);
+//      columns are left out of the files. Usually the rows go straight from the query into the
+//      files, in one COPY, so that the query is evaluated once and its rows are not copied
+//      first: an unpartitioned table gets a new file every target_file_rows / 122,880 row groups
+//      (files of about target_file_rows rows); a partitioned one gets one file per partition
+//      value (DuckDB cannot start new files in a partitioned COPY; Spark's writers do not cap
+//      rows per file by default either). With replace_where, target_file_rows under one row
+//      group, or a partitioned table with CHECK constraints or invariants, the rows are first
+//      evaluated once into a TEMP table and cut exactly into files of at most target_file_rows
+//      rows.
+//      A query that reads the table it overwrites sees the version before the write either way
+//      (the old files stay until VACUUM);
 //   3. statistics (numRecords, minValues, maxValues, nullCount) come from what DuckDB reports for
 //      each file it wrote (engine/file_statistics.h);
 //   4. a Transaction (delta/transaction.h) commits adds (and removes, for overwrite) with
@@ -80,6 +83,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -97,6 +101,8 @@
 #include "storage/object_store.h"
 
 namespace medallion::engine {
+
+struct WriteResult;
 
 struct WriteOptions {
   // What to do when the table exists (a missing table is created by every mode).
@@ -132,17 +138,12 @@ struct WriteOptions {
   // Writes checkpoints (at delta.checkpointInterval). Not owned. Null: a DuckDbParquetWriter is
   // made for the call.
   delta::ParquetWriter* checkpoint_writer = nullptr;
-  // For a query that only reads TEMP tables the caller owns (unchanged during the call; no
-  // volatile functions such as now() or random()): the name of a query column that numbers its
-  // rows (distinct, non-negative, e.g. a table's rowid). Where the rows would be copied into a
-  // TEMP table first (header comment, step 2), the writer instead reads them from the query a
-  // few times (checks, once per file) and cuts files by this number. The column is not written.
-  // Ignored with replace_where.
-  std::string row_id_column;
-  // The number of rows the query is known to give (a caller that counted them in an earlier
-  // evaluation). Another number fails the write with Aborted before its commit, and the files
-  // written are removed.
-  std::optional<int64_t> expected_rows;
+  // Called once the files are written and checked, before the commit, with what the commit would
+  // record (WriteResult: rows, files, bytes, null_counts; not yet version or committed). An error
+  // it returns is the write's: nothing is committed and the files written are removed. It may
+  // run queries on the writer's Connection, and other writes (the writer's TEMP tables are gone).
+  // Not called when nothing is to be written (kIgnore, or txn already applied).
+  std::function<Status(const WriteResult&)> before_commit;
 };
 
 struct WriteResult {

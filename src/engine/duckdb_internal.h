@@ -18,6 +18,9 @@ namespace medallion::engine {
 // Maps a DuckDB error type and message to a Status (see database.h for the mapping).
 Status StatusFromDuckDb(duckdb_error_type type, const char* message);
 
+// Registers RowTally's function (engine/row_tally.h) on the connection's database.
+Status RegisterRowTally(duckdb_connection conn);
+
 // Our description of a DuckDB logical type (recursive for nested types).
 ColumnType ColumnTypeFromLogical(duckdb_logical_type type);
 

@@ -20,6 +20,7 @@
 #include "engine/delta_scan.h"
 #include "engine/delta_types.h"
 #include "engine/delta_writer.h"
+#include "engine/row_tally.h"
 #include "engine/spark_sql.h"
 #include "engine/sql_lexer.h"
 #include "engine/sql_text.h"
@@ -40,7 +41,6 @@ constexpr std::string_view kQuarantineSuffix = "_quarantine";
 constexpr std::string_view kCostlier = "MORE_EXPENSIVE_THAN_COMPLETE_RECOMPUTE";
 constexpr std::string_view kFailedExpectationsColumn = "_failed_expectations";
 // The checked table's row ids, passed to the writer so that it writes without copying the rows.
-constexpr std::string_view kRowIdColumn = "__medallion_row_id";
 
 std::string SourceKey(const FlowSource& s) {
   if (s.kind == FlowSource::Kind::kFiles) {
@@ -427,7 +427,6 @@ class FlowRun {
 
   struct QueryShape {
     bool has_rescued = false;    // a _rescued_data column
-    bool rowid_visible = true;   // no column named rowid (a TEMP table's row ids can be used)
   };
 
   static std::string FailedColumn(size_t expectation) {
@@ -459,7 +458,6 @@ class FlowRun {
     for (size_t r = 0; r < described.row_count(); ++r) {
       ASSIGN_OR_RETURN(std::string name, described.GetString(0, r));
       if (name == "_rescued_data") shape.has_rescued = true;
-      if (EqualsIgnoreCase(name, "rowid")) shape.rowid_visible = false;
       if (name == ingest::kMetadataColumn && flow_.reads_metadata && !flow_.selects_metadata) {
         drop_metadata = true;  // `_metadata` came from `*`; Databricks hides it from `*`
       }
@@ -497,108 +495,143 @@ class FlowRun {
     }
     std::string checked =
         fmt::format("(SELECT {}{} FROM ({}) AS __q)", data_columns, failed_exprs, query);
-    // A query that is cheap to evaluate again is evaluated once for the counts and once for
-    // each write (the counts read only the columns the expectations use), in one DuckDB
-    // transaction, so that now() is one time. Rows that differ between evaluations (an
-    // expectation on random() or uuid()) show as a write of another number of rows than
-    // counted, refused before its commit (Aborted): the batch is then run like any other query,
-    // from one evaluation kept in a TEMP table.
-    if (CheapToEvaluateTwice()) {
-      RETURN_NOT_OK(conn_.Execute("BEGIN TRANSACTION"));
-      auto m = WriteChecked(checked, shape, txn, overwrite, /*check_counts=*/true);
-      if (m.ok()) {
-        RETURN_NOT_OK(conn_.Execute("COMMIT"));
-        return m;
-      }
-      (void)conn_.Execute("ROLLBACK");
-      if (m.status().code() != StatusCode::kAborted) return m;
-    }
+    // Evaluated once, counted as the kept rows are written; when the quarantine's evaluation
+    // gives other rows than counted (an expectation on random()), the rows are kept once in a
+    // TEMP table and written from there.
+    auto m = WriteChecked(checked, shape, txn, overwrite);
+    if (m.ok() || m.status().code() != StatusCode::kAborted) return m;
     const std::string table = "__medallion_checked";
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {}",
                                             QuoteIdentifier(table), checked))
                       .WithContext(fmt::format("expectations of '{}'", target_.definition.name)));
-    auto m = WriteChecked(QuoteIdentifier(table), shape, txn, overwrite, /*check_counts=*/false);
+    m = WriteChecked(QuoteIdentifier(table), shape, txn, overwrite);
     RETURN_NOT_OK(conn_.Execute(fmt::format("DROP TABLE {}", QuoteIdentifier(table))));
     return m;
   }
 
-  // Whether evaluating the flow's query again costs less than keeping its rows in a TEMP table:
-  // for an unpartitioned target (a partitioned write keeps the rows anyway), a query (views it
-  // reads included) without joins, DISTINCT, aggregation, windows or set operations, such as a
-  // typed and filtered read of bronze. Only a matter of speed: either way is correct.
-  bool CheapToEvaluateTwice() const {
-    if (!target_.definition.partition_by.empty()) return false;
-    std::function<bool(const Flow&)> cheap = [&](const Flow& f) {
-      auto tokens = engine::LexSql(f.sql);
-      if (!tokens.ok()) return false;
-      for (const auto& t : *tokens) {
-        for (std::string_view k : {"JOIN", "DISTINCT", "GROUP", "OVER", "UNION", "INTERSECT",
-                                   "EXCEPT", "MINUS", "QUALIFY", "PIVOT", "UNPIVOT"}) {
-          if (t.kind == engine::TokenKind::kWord && engine::IsKeyword(t, k)) return false;
-        }
-      }
-      for (const FlowSource& s : f.sources) {
-        if (s.kind != FlowSource::Kind::kDataset || ctx_.graph->datasets()[*s.dataset].is_table()) {
-          continue;
-        }
-        const Flow* view = ViewFlow(*ctx_.graph, *s.dataset);
-        if (view == nullptr || !cheap(*view)) return false;
-      }
-      return true;
-    };
-    return cheap(flow_);
-  }
-
-  // Counts the outcomes of the expectations over `checked` (a relation of the query's rows with
-  // the FailedColumn booleans), fails for FAIL UPDATE and NOT NULL violations, and writes the
-  // quarantined and then the kept rows. `check_counts`: each write must give the rows counted
-  // (Aborted before its commit otherwise; see ExecuteAndWrite).
+  // Writes the kept rows of `checked` (a relation of the query's rows with the FailedColumn
+  // booleans) in one evaluation that also counts every row's outcome (engine::RowTally; one bit
+  // per expectation, one for any NULL in a NOT NULL column, one for rescued data). Before the
+  // kept rows' commit: FAIL UPDATE and NOT NULL violations fail the flow (nothing committed), and
+  // the quarantined rows are written and committed from a second evaluation that must give the
+  // rows counted (Aborted otherwise, before any commit).
   Result<FlowMetrics> WriteChecked(const std::string& checked, const QueryShape& shape,
                                    const std::optional<std::pair<std::string, int64_t>>& txn,
-                                   bool overwrite, bool check_counts) {
-    FlowMetrics m;
+                                   bool overwrite) {
     const auto& expectations = target_.definition.expectations;
-    auto any_of = [&](Expectation::Action action) {
-      std::string expr;
-      for (size_t i = 0; i < expectations.size(); ++i) {
-        if (expectations[i].action != action) continue;
-        expr += (expr.empty() ? "" : " OR ") + QuoteIdentifier(FailedColumn(i));
-      }
-      return expr.empty() ? std::string("false") : expr;
-    };
-    std::string quarantined = any_of(Expectation::Action::kQuarantine);
-    std::string dropped = fmt::format("({}) AND NOT ({})", any_of(Expectation::Action::kDrop),
-                                      quarantined);
-    std::string kept = fmt::format("NOT ({}) AND NOT ({})", any_of(Expectation::Action::kDrop),
-                                   quarantined);
-    // Counts in one pass, NULLs of NOT NULL columns included.
-    std::string counts = fmt::format("SELECT count(*), count_if({}), count_if({}), {}", dropped,
-                                     quarantined,
-                                     shape.has_rescued ? "count_if(_rescued_data IS NOT NULL)" : "0");
-    for (size_t i = 0; i < expectations.size(); ++i) {
-      counts += fmt::format(", count_if({})", QuoteIdentifier(FailedColumn(i)));
+    const std::string& name = target_.definition.name;
+    const size_t not_null_bit = expectations.size(), rescued_bit = expectations.size() + 1;
+    if (rescued_bit > 62) {
+      return Status::NotSupported(fmt::format(
+          "'{}' has {} expectations; medallion supports at most 61 per dataset", name,
+          expectations.size()));
     }
     std::vector<std::string> not_null;
     for (const auto& c : target_.definition.columns) {
-      if (!c.not_null) continue;
-      not_null.push_back(c.name);
-      counts += fmt::format(", count_if({} IS NULL)", QuoteIdentifier(c.name));
+      if (c.not_null) not_null.push_back(c.name);
     }
-    auto count_result = conn_.Query(counts + " FROM " + checked);
-    if (!count_result.ok()) {
-      return count_result.status().WithContext(
-          fmt::format("expectations of '{}'", target_.definition.name));
-    }
-    ASSIGN_OR_RETURN(m.num_input_rows, count_result->GetInt64(0, 0));
-    ASSIGN_OR_RETURN(m.num_dropped_rows, count_result->GetInt64(1, 0));
-    ASSIGN_OR_RETURN(m.num_quarantined_rows, count_result->GetInt64(2, 0));
-    ASSIGN_OR_RETURN(m.num_rescued_rows, count_result->GetInt64(3, 0));
+    uint64_t drop_bits = 0, quarantine_bits = 0;
+    std::string key = "0";
     for (size_t i = 0; i < expectations.size(); ++i) {
-      ASSIGN_OR_RETURN(int64_t failed, count_result->GetInt64(4 + i, 0));
-      m.expectations.push_back({expectations[i].name, target_.definition.name,
-                                m.num_input_rows - failed, failed});
+      uint64_t bit = uint64_t{1} << i;
+      if (expectations[i].action == Expectation::Action::kDrop) drop_bits |= bit;
+      if (expectations[i].action == Expectation::Action::kQuarantine) quarantine_bits |= bit;
+      key += fmt::format(" + {}::BIGINT * {}", QuoteIdentifier(FailedColumn(i)), bit);
     }
-    // FAIL UPDATE: stop before writing anything, naming the expectation and one failing row.
+    for (const auto& c : not_null) {
+      key += fmt::format(" + ({} IS NULL)::BIGINT * {}", QuoteIdentifier(c),
+                         uint64_t{1} << not_null_bit);
+    }
+    if (shape.has_rescued) {
+      key += fmt::format(" + (_rescued_data IS NOT NULL)::BIGINT * {}", uint64_t{1} << rescued_bit);
+    }
+    // A row is dropped when it fails a DROP ROW expectation and no QUARANTINE one.
+    auto quarantined = [&](uint64_t k) { return (k & quarantine_bits) != 0; };
+    auto dropped = [&](uint64_t k) { return !quarantined(k) && (k & drop_bits) != 0; };
+
+    engine::RowTally tally;
+    const std::string exclude_failed = "COLUMNS(c -> NOT starts_with(c, '__medallion_failed_'))";
+    std::string kept = fmt::format(
+        "SELECT {} FROM (SELECT *, {} AS __medallion_failed_bits FROM {}) WHERE "
+        "__medallion_failed_bits & {} = 0",
+        exclude_failed, tally.Count(key), checked, drop_bits | quarantine_bits);
+    std::string kept_filter = "true";  // the same rows, for a second look at `checked`
+    for (size_t i = 0; i < expectations.size(); ++i) {
+      if ((drop_bits | quarantine_bits) >> i & 1) {
+        kept_filter += fmt::format(" AND NOT {}", QuoteIdentifier(FailedColumn(i)));
+      }
+    }
+    FlowMetrics m;
+    auto before_commit = [&](const engine::WriteResult& written) -> Status {
+      int64_t not_null_rows = 0;
+      m.expectations.clear();
+      std::vector<int64_t> failed(expectations.size(), 0);
+      for (const auto& [k, rows] : tally.counts()) {
+        uint64_t bits = static_cast<uint64_t>(k);
+        m.num_input_rows += rows;
+        if (dropped(bits)) m.num_dropped_rows += rows;
+        if (quarantined(bits)) m.num_quarantined_rows += rows;
+        if ((bits >> not_null_bit & 1) && !dropped(bits) && !quarantined(bits)) {
+          not_null_rows += rows;  // a NOT NULL column of a row that is written
+        }
+        if (bits >> rescued_bit & 1) m.num_rescued_rows += rows;
+        for (size_t i = 0; i < expectations.size(); ++i) failed[i] += (bits >> i & 1) ? rows : 0;
+      }
+      for (size_t i = 0; i < expectations.size(); ++i) {
+        m.expectations.push_back(
+            {expectations[i].name, name, m.num_input_rows - failed[i], failed[i]});
+      }
+      int64_t kept_rows = m.num_input_rows - m.num_dropped_rows - m.num_quarantined_rows;
+      if (written.num_inserted_rows != kept_rows) {
+        return Status::Aborted(fmt::format("'{}': {} rows written where {} were counted", name,
+                                           written.num_inserted_rows, kept_rows));
+      }
+      RETURN_NOT_OK(CheckFailAndNotNull(checked, kept_filter, m, not_null, not_null_rows));
+      bool has_quarantine = quarantine_bits != 0;
+      if (!has_quarantine || (m.num_quarantined_rows == 0 && !overwrite)) return Status::OK();
+      // The quarantined rows, committed first (see the header: a retry skips what was committed).
+      std::string names = "list_filter([";
+      for (size_t i = 0; i < expectations.size(); ++i) {
+        names += fmt::format("{}CASE WHEN {} THEN {} END", i == 0 ? "" : ", ",
+                             QuoteIdentifier(FailedColumn(i)), QuoteString(expectations[i].name));
+      }
+      names += "], x -> x IS NOT NULL)";
+      std::string any_quarantine;
+      for (size_t i = 0; i < expectations.size(); ++i) {
+        if (quarantine_bits >> i & 1) {
+          any_quarantine += (any_quarantine.empty() ? "" : " OR ") + QuoteIdentifier(FailedColumn(i));
+        }
+      }
+      // now() is the time of the writer's one evaluation.
+      std::string sql = fmt::format(
+          "SELECT {}, {} AS {}, now() AS _quarantined_at FROM {} WHERE {}", exclude_failed, names,
+          QuoteIdentifier(kFailedExpectationsColumn), checked, any_quarantine);
+      int64_t expected = m.num_quarantined_rows;
+      return Write(sql, target_.table_folder + std::string(kQuarantineSuffix), txn, overwrite,
+                   /*hidden=*/false, [&](const engine::WriteResult& q) {
+                     return q.num_inserted_rows == expected
+                                ? Status::OK()
+                                : Status::Aborted(fmt::format(
+                                      "'{}': {} quarantined rows where {} were counted", name,
+                                      q.num_inserted_rows, expected));
+                   })
+          .status();
+    };
+    auto written = Write(kept, target_.table_folder, txn, overwrite, /*hidden=*/false,
+                         before_commit);
+    if (!written.ok()) return written.status().WithContext(fmt::format("expectations of '{}'", name));
+    m.num_output_rows = written->num_inserted_rows;
+    m.table_version = written->version;
+    return m;
+  }
+
+  // FAIL UPDATE violations among the counted rows, and NOT NULL violations among the kept ones
+  // (`kept_filter`): InvalidArgument naming the expectation and a failing row, or the column (a
+  // second look at `checked`, only on failure).
+  Status CheckFailAndNotNull(const std::string& checked, const std::string& kept_filter,
+                             const FlowMetrics& m, const std::vector<std::string>& not_null,
+                             int64_t not_null_rows) {
+    const auto& expectations = target_.definition.expectations;
     for (size_t i = 0; i < expectations.size(); ++i) {
       if (expectations[i].action != Expectation::Action::kFail ||
           m.expectations[i].failed_records == 0) {
@@ -616,56 +649,23 @@ class FlowRun {
           expectations[i].name, target_.definition.name, m.expectations[i].failed_records,
           m.num_input_rows, expectations[i].condition, row));
     }
+    if (not_null_rows == 0) return Status::OK();
+    std::string counts;
+    for (const auto& c : not_null) {
+      counts += fmt::format("{}count_if({} IS NULL)", counts.empty() ? "" : ", ", QuoteIdentifier(c));
+    }
+    ASSIGN_OR_RETURN(auto nulls, conn_.Query(fmt::format("SELECT {} FROM {} WHERE {}", counts,
+                                                         checked, kept_filter)));
     for (size_t i = 0; i < not_null.size(); ++i) {
-      ASSIGN_OR_RETURN(int64_t n, count_result->GetInt64(4 + expectations.size() + i, 0));
+      ASSIGN_OR_RETURN(int64_t n, nulls.GetInt64(i, 0));
       if (n > 0) {
         return Status::InvalidArgument(fmt::format(
             "NOT NULL constraint violated for column: {} ({} rows of '{}'): nothing was written",
             not_null[i], n, target_.definition.name));
       }
     }
-
-    const std::string exclude_failed =
-        expectations.empty() ? std::string("*")
-                             : std::string("COLUMNS(c -> NOT starts_with(c, '__medallion_failed_'))");
-    auto expect = [&](int64_t rows) {
-      return check_counts ? std::optional<int64_t>(rows) : std::nullopt;
-    };
-    // Quarantine first (see the header: a retry skips what was committed).
-    bool has_quarantine = std::any_of(expectations.begin(), expectations.end(), [](const auto& e) {
-      return e.action == Expectation::Action::kQuarantine;
-    });
-    if (has_quarantine && (m.num_quarantined_rows > 0 || overwrite)) {
-      std::string names = "list_filter([";
-      for (size_t i = 0; i < expectations.size(); ++i) {
-        names += fmt::format("{}CASE WHEN {} THEN {} END", i == 0 ? "" : ", ",
-                             QuoteIdentifier(FailedColumn(i)), QuoteString(expectations[i].name));
-      }
-      names += "], x -> x IS NOT NULL)";
-      // Evaluated once by the writer (now() must be one time for the batch).
-      std::string sql = fmt::format(
-          "SELECT {}, {} AS {}, now() AS _quarantined_at FROM {} WHERE {}", exclude_failed, names,
-          QuoteIdentifier(kFailedExpectationsColumn), checked, quarantined);
-      RETURN_NOT_OK(Write(sql, target_.table_folder + std::string(kQuarantineSuffix), txn,
-                          overwrite, /*hidden=*/false, {}, expect(m.num_quarantined_rows))
-                        .status());
-    }
-    // The kept rows. From a TEMP table (no count check), the writer may read them by row id
-    // instead of copying them, unless a column of the query named rowid hides the row ids.
-    std::string sql = fmt::format("SELECT {} FROM {} WHERE {}", exclude_failed, checked, kept);
-    std::string_view row_id_column;
-    if (!check_counts && shape.rowid_visible) {
-      sql = fmt::format("SELECT {}, rowid AS {} FROM {} WHERE {}", exclude_failed,
-                        QuoteIdentifier(kRowIdColumn), checked, kept);
-      row_id_column = kRowIdColumn;
-    }
-    ASSIGN_OR_RETURN(
-        auto written,
-        Write(sql, target_.table_folder, txn, overwrite, /*hidden=*/false, row_id_column,
-              expect(m.num_input_rows - m.num_dropped_rows - m.num_quarantined_rows)));
-    m.num_output_rows = written.num_inserted_rows;
-    m.table_version = written.version;
-    return m;
+    return Status::Aborted(fmt::format("'{}': NULLs counted in a NOT NULL column, none found",
+                                       target_.definition.name));
   }
 
   // One AUTO CDC batch (see the header comment); the sources are registered.
@@ -1250,17 +1250,16 @@ class FlowRun {
 
   // Appends (or, for a new or empty table and for overwrite, replaces with schema) the rows.
   // `hidden`: a table of medallion's own (AUTO CDC state), without the target's partitioning and
-  // properties. `row_id_column`, `expected_rows`: engine::WriteOptions'.
-  Result<engine::WriteResult> Write(const std::string& sql, const std::string& folder,
-                                    const std::optional<std::pair<std::string, int64_t>>& txn,
-                                    bool overwrite, bool hidden = false,
-                                    std::string_view row_id_column = {},
-                                    std::optional<int64_t> expected_rows = std::nullopt) {
+  // properties. `before_commit`: engine::WriteOptions'.
+  Result<engine::WriteResult> Write(
+      const std::string& sql, const std::string& folder,
+      const std::optional<std::pair<std::string, int64_t>>& txn, bool overwrite,
+      bool hidden = false,
+      std::function<Status(const engine::WriteResult&)> before_commit = nullptr) {
     ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(ctx_, folder));
     engine::WriteOptions options;
     options.checkpoint_writer = ctx_.checkpoint_writer;
-    options.row_id_column = std::string(row_id_column);
-    options.expected_rows = expected_rows;
+    options.before_commit = std::move(before_commit);
     options.txn = txn;
     if (!hidden) {
       options.partition_by = target_.definition.partition_by;

@@ -21,12 +21,12 @@
 //   5. the quarantined rows, then the written rows, are committed, each commit carrying the txn
 //      (appId, batch): a retry after a crash between them skips what was committed.
 // How the rows are evaluated (only a matter of speed): without expectations or NOT NULL columns,
-// the query goes straight into the files and the counts come from their statistics. Otherwise a
-// cheap query (no join, DISTINCT, aggregation, window or set operation) into an unpartitioned
-// table is evaluated once for the counts and once per write, in one DuckDB transaction (now() is
-// one time); each write must give the rows counted, else it is refused before its commit
-// (an expectation on random()) and the batch runs like any other query: evaluated once into a
-// TEMP table that the counts and the writes read.
+// the query goes straight into the files and the counts come from their statistics. Otherwise
+// the query is evaluated once into the kept rows' files, counting every row's outcome on the way
+// (engine/row_tally.h); the quarantined rows, when there are any, come from a second evaluation
+// that must give the rows counted, else (an expectation on random()) nothing is committed and the
+// batch runs again from one evaluation kept in a TEMP table. At most 61 expectations per dataset
+// (NotSupported beyond).
 // A Delta source commit that removes data (UPDATE, DELETE, MERGE, overwrite) fails the flow, as
 // Spark's Delta streaming source does, unless the table property `skipChangeCommits` is set on the
 // reading dataset (TBLPROPERTIES ('skipChangeCommits' = 'true')): then such commits are skipped.

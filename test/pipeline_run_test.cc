@@ -591,6 +591,38 @@ AS SELECT * FROM STREAM read_files('${landing}/returns', format => 'json');
             std::vector<std::string>{"9|web"});
 }
 
+// CSV files are read by the write itself; their malformed records are counted before the commit
+// (DROPMALFORMED), or fail the flow with nothing committed (FAILFAST).
+TEST_F(PipelineRunTest, StreamedCsvMalformedRecordsAreCountedOrFail) {
+  WriteFile(root_ / "transformations" / "bronze.sql", R"(
+CREATE OR REFRESH STREAMING TABLE bronze_orders (
+  CONSTRAINT positive EXPECT (amount > 0) ON VIOLATION DROP ROW
+)
+AS SELECT * FROM STREAM read_files('${landing}/orders', format => 'csv', header => true,
+                                   mode => 'DROPMALFORMED', schemaHints => 'amount DOUBLE');
+CREATE OR REFRESH STREAMING TABLE strict_orders
+AS SELECT * FROM STREAM read_files('${landing}/orders', format => 'csv', header => true,
+                                   mode => 'FAILFAST');
+)");
+  fs::remove(root_ / "transformations" / "silver.sql");
+  fs::remove(root_ / "transformations" / "gold.sql");
+  WriteFile(root_ / "landing" / "orders" / "day1.csv",
+            "order_id,amount,status\n1,10.5,placed\n2,-1,placed\n3,1,placed,EXTRA\n4,2,placed\n");
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  const FlowReport* lenient = Find(first, "bronze_orders");
+  ASSERT_TRUE(lenient->error.ok()) << lenient->error.ToString();
+  EXPECT_EQ(lenient->metrics.num_malformed_dropped, 1);
+  EXPECT_EQ(lenient->metrics.num_input_rows, 3);
+  EXPECT_EQ(lenient->metrics.num_dropped_rows, 1);
+  EXPECT_EQ(Rows("SELECT list(order_id ORDER BY order_id) FROM " + Table("bronze_orders")),
+            std::vector<std::string>{"[1, 4]"});
+  const FlowReport* strict = Find(first, "strict_orders");
+  EXPECT_EQ(strict->error.code(), StatusCode::kCorruption) << strict->error.ToString();
+  EXPECT_NE(strict->error.message().find("day1.csv line 4 (mode FAILFAST)"), std::string::npos)
+      << strict->error.ToString();
+  EXPECT_EQ(ParquetFilesUnder(root_ / "lakehouse" / "default" / "strict_orders"), 0);
+}
+
 // AUTO CDC end to end: change events land as files over two runs (the second with late events);
 // SCD type 1 and type 2 targets match the semantics of pipeline/auto_cdc.h, and the hidden state
 // is not a pipeline dataset.

@@ -1209,6 +1209,39 @@ Result<std::vector<MalformedRecord>> QueryMalformed(engine::Connection& conn,
   return out;
 }
 
+bool KeepsMalformedAsRows(const FileSourceOptions& options) {
+  return !options.rescued_data_column.empty() && options.parse_mode == ParseMode::kPermissive;
+}
+
+// After `query.sql` was evaluated: the malformed records (listed when `list`), the reject tables
+// dropped, FAILFAST applied.
+Result<ReadSummary> FinishRead(engine::Connection& conn, const FileSourceOptions& options,
+                               const ReadQuery& query, bool list) {
+  ReadSummary summary;
+  Status status = Status::OK();
+  if (list) {
+    auto malformed = QueryMalformed(conn, query.malformed_records_sql);
+    if (malformed.ok()) {
+      summary.malformed = std::move(*malformed);
+    } else {
+      status = malformed.status();
+    }
+  }
+  if (!query.cleanup_sql.empty()) {
+    Status cleanup = conn.Execute(query.cleanup_sql);
+    if (status.ok()) status = cleanup;
+  }
+  RETURN_NOT_OK(status);
+  if (options.parse_mode == ParseMode::kFailFast && !summary.malformed.empty()) {
+    const MalformedRecord& first = summary.malformed.front();
+    return Status::Corruption(fmt::format("malformed record in {} line {} (mode FAILFAST): {}",
+                                          first.file, first.line, first.error));
+  }
+  summary.malformed_dropped =
+      KeepsMalformedAsRows(options) ? 0 : static_cast<int64_t>(summary.malformed.size());
+  return summary;
+}
+
 Result<ReadSummary> ReadIntoTableImpl(engine::Connection& conn, const FileSourceOptions& options,
                                       const SourceSchema& schema,
                                       const std::vector<SourceFile>& files,
@@ -1217,66 +1250,46 @@ Result<ReadSummary> ReadIntoTableImpl(engine::Connection& conn, const FileSource
   if (!query.cleanup_sql.empty()) RETURN_NOT_OK(conn.Execute(query.cleanup_sql));
   Status status = conn.Execute(
       fmt::format("CREATE OR REPLACE TEMP TABLE {} AS\n{}", QuoteIdentifier(table), query.sql));
-  ReadSummary summary;
-  bool keeps_rows =
-      !options.rescued_data_column.empty() && options.parse_mode == ParseMode::kPermissive;
   if (status.ok() && !query.malformed_rows_sql.empty()) {
     status = conn.Execute(fmt::format("INSERT INTO {}\n{}", QuoteIdentifier(table),
                                       query.malformed_rows_sql));
   }
-  if (status.ok()) {
-    bool need_list = true;
-    if (options.format == FileFormat::kJson && keeps_rows) {
-      // Malformed records are rows already; list them only when there are some.
-      auto count = conn.Query(fmt::format(
-          "SELECT count(*) FROM {} WHERE json_extract_string({}, '$.{}') IS NOT NULL",
-          QuoteIdentifier(table), QuoteIdentifier(options.rescued_data_column),
-          kCorruptRecordKey));
-      if (!count.ok()) {
-        status = count.status();
-      } else {
-        auto n = count->GetInt64(0, 0);
-        need_list = !n.ok() || *n > 0;
-      }
-    }
-    if (status.ok() && need_list) {
-      auto malformed = QueryMalformed(conn, query.malformed_records_sql);
-      if (malformed.ok()) {
-        summary.malformed = std::move(*malformed);
-      } else {
-        status = malformed.status();
-      }
-    }
-  }
-  if (status.ok()) {
-    auto rows = conn.Query("SELECT count(*) FROM " + QuoteIdentifier(table));
-    if (rows.ok()) {
-      auto n = rows->GetInt64(0, 0);
-      if (n.ok()) summary.rows = *n;
-      else status = n.status();
+  bool list = true;
+  if (status.ok() && options.format == FileFormat::kJson && KeepsMalformedAsRows(options)) {
+    // Malformed records are rows already; list them only when there are some.
+    auto count = conn.Query(fmt::format(
+        "SELECT count(*) FROM {} WHERE json_extract_string({}, '$.{}') IS NOT NULL",
+        QuoteIdentifier(table), QuoteIdentifier(options.rescued_data_column), kCorruptRecordKey));
+    if (count.ok()) {
+      auto n = count->GetInt64(0, 0);
+      list = !n.ok() || *n > 0;
     } else {
-      status = rows.status();
+      status = count.status();
     }
   }
-  if (!query.cleanup_sql.empty()) {
-    Status cleanup = conn.Execute(query.cleanup_sql);
-    if (status.ok()) status = cleanup;
-  }
-  if (status.ok() && options.parse_mode == ParseMode::kFailFast && !summary.malformed.empty()) {
-    const MalformedRecord& first = summary.malformed.front();
-    status = Status::Corruption(fmt::format(
-        "malformed record in {} line {} (mode FAILFAST): {}", first.file, first.line, first.error));
-  }
-  if (!status.ok()) {
+  auto fail = [&](Status error) {
     (void)conn.Execute("DROP TABLE IF EXISTS " + QuoteIdentifier(table));
-    return status;
-  }
-  summary.malformed_dropped =
-      keeps_rows ? 0 : static_cast<int64_t>(summary.malformed.size());
+    if (!query.cleanup_sql.empty()) (void)conn.Execute(query.cleanup_sql);
+    return error;
+  };
+  if (!status.ok()) return fail(status);
+  auto summary = FinishRead(conn, options, query, list);
+  if (!summary.ok()) return fail(summary.status());
+  auto rows = conn.Query("SELECT count(*) FROM " + QuoteIdentifier(table));
+  if (!rows.ok()) return fail(rows.status());
+  auto n = rows->GetInt64(0, 0);
+  if (!n.ok()) return fail(n.status());
+  summary->rows = *n;
   return summary;
 }
 
 }  // namespace
+
+Result<ReadSummary> ReadMalformed(engine::Connection& conn, const FileSourceOptions& options,
+                                  const ReadQuery& query) {
+  return FinishRead(conn, options, query, /*list=*/true)
+      .WithContext(fmt::format("{} source {}", FileFormatName(options.format), options.path));
+}
 
 Result<ReadSummary> ReadIntoTable(engine::Connection& conn, const FileSourceOptions& options,
                                   const SourceSchema& schema, const std::vector<SourceFile>& files,

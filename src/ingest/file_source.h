@@ -182,6 +182,16 @@ struct ReadSummary {
   int64_t malformed_dropped = 0;
 };
 
+// For a caller that evaluates ReadQuery::sql itself (into its own write) instead of calling
+// ReadIntoTable: after that evaluation, the malformed records it met (CSV: from DuckDB's reject
+// tables, which are then dropped; JSON: an independent scan). `rows` is 0 (the caller counts).
+// When the options keep malformed records as rows (ReadQuery::malformed_rows_sql is not empty)
+// and there are some, the evaluation lacked those rows: the caller must read again with
+// ReadIntoTable. Errors: Corruption in FAILFAST mode naming the first malformed record's file and
+// line; DuckDB's.
+Result<ReadSummary> ReadMalformed(engine::Connection& conn, const FileSourceOptions& options,
+                                  const ReadQuery& query);
+
 // Reads `files` into a new temporary table `table` of `conn` (replaced if it exists), with the
 // columns of ReadQuery::sql, including malformed records per the parse mode, and returns the
 // summary. On error the table does not exist. Errors: as BuildReadQuery; Corruption in FAILFAST

@@ -319,6 +319,12 @@ class FlowRun {
       if (query.malformed_rows_sql.empty() && query.malformed_records_sql.empty()) {
         rows = query.sql;  // Parquet: read straight from the files
         if (!query.cleanup_sql.empty()) RETURN_NOT_OK(conn_.Execute(query.cleanup_sql));
+      } else if (stream_files_ && options.format == ingest::FileFormat::kCsv) {
+        // Read by the write itself; its malformed records are collected before the commit
+        // (FinishStreamedReads).
+        if (!query.cleanup_sql.empty()) RETURN_NOT_OK(conn_.Execute(query.cleanup_sql));
+        rows = query.sql;
+        streamed_reads_.push_back({options, std::move(query)});
       } else {
         std::string table = s.placeholder + "__rows";
         ASSIGN_OR_RETURN(auto summary,
@@ -358,6 +364,34 @@ class FlowRun {
     return sql;
   }
   int64_t malformed_dropped() const { return malformed_dropped_; }
+
+  // Starts registering a batch's sources: with `stream_files`, CSV sources are read by the
+  // query's write itself instead of into TEMP tables first (RegisterFiles).
+  void BeginBatch(bool stream_files) {
+    stream_files_ = stream_files;
+    streamed_reads_.clear();
+    malformed_dropped_ = 0;
+    reread_files_ = false;
+  }
+  // Whether the batch must run again without streaming its CSV sources (FinishStreamedReads).
+  bool reread_files() const { return reread_files_; }
+
+  // Before the commit of a write whose query read the streamed CSV sources: their malformed
+  // records are counted (ingest::ReadMalformed; FAILFAST fails here). Malformed records that
+  // must be rows (PERMISSIVE with a rescued data column) were not in the streamed read: Aborted,
+  // and reread_files() is then true.
+  Status FinishStreamedReads() {
+    for (const StreamedRead& r : streamed_reads_) {
+      ASSIGN_OR_RETURN(auto summary, ingest::ReadMalformed(conn_, r.options, r.query));
+      malformed_dropped_ += summary.malformed_dropped;
+      if (!r.query.malformed_rows_sql.empty() && !summary.malformed.empty()) reread_files_ = true;
+    }
+    streamed_reads_.clear();
+    if (reread_files_) {
+      return Status::Aborted("malformed CSV records to keep as rows: reading the files again");
+    }
+    return Status::OK();
+  }
 
   // --- Planning -------------------------------------------------------------------------------
 
@@ -475,7 +509,8 @@ class FlowRun {
       FlowMetrics m;
       ASSIGN_OR_RETURN(auto written,
                        Write(fmt::format("SELECT {} FROM ({}) AS __q", data_columns, query),
-                             target_.table_folder, txn, overwrite));
+                             target_.table_folder, txn, overwrite, /*hidden=*/false,
+                             [&](const engine::WriteResult&) { return FinishStreamedReads(); }));
       m.num_input_rows = m.num_output_rows = written.num_inserted_rows;
       if (auto it = written.null_counts.find("_rescued_data");
           shape.has_rescued && it != written.null_counts.end()) {
@@ -499,7 +534,7 @@ class FlowRun {
     // gives other rows than counted (an expectation on random()), the rows are kept once in a
     // TEMP table and written from there.
     auto m = WriteChecked(checked, shape, txn, overwrite);
-    if (m.ok() || m.status().code() != StatusCode::kAborted) return m;
+    if (m.ok() || m.status().code() != StatusCode::kAborted || reread_files_) return m;
     const std::string table = "__medallion_checked";
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {}",
                                             QuoteIdentifier(table), checked))
@@ -563,6 +598,7 @@ class FlowRun {
     }
     FlowMetrics m;
     auto before_commit = [&](const engine::WriteResult& written) -> Status {
+      RETURN_NOT_OK(FinishStreamedReads());
       int64_t not_null_rows = 0;
       m.expectations.clear();
       std::vector<int64_t> failed(expectations.size(), 0);
@@ -1286,6 +1322,14 @@ class FlowRun {
   const Dataset& target_;
   engine::Connection& conn_;
   int64_t malformed_dropped_ = 0;
+  // CSV sources read straight into the write (BeginBatch, RegisterFiles, FinishStreamedReads).
+  struct StreamedRead {
+    ingest::FileSourceOptions options;
+    ingest::ReadQuery query;
+  };
+  bool stream_files_ = false;
+  std::vector<StreamedRead> streamed_reads_;
+  bool reread_files_ = false;
   // Bind: quoted placeholder -> the quoted dry table it stands for (see RegisterSources).
   std::map<std::string, std::string> dry_aliases_;
   std::map<std::string, std::vector<delta::AddFile>> added_files_;  // see AddedFiles
@@ -1405,13 +1449,20 @@ Result<FlowMetrics> FlowExecutor::Run() {
     }
     RETURN_NOT_OK(log.Write(*plan, progress));
   }
-  RETURN_NOT_OK(run.RegisterSources(flow_, &*plan, nullptr));
   FlowMetrics m;
   if (flow_.kind == FlowDefinition::Kind::kAutoCdc) {
+    RETURN_NOT_OK(run.RegisterSources(flow_, &*plan, nullptr));
     ASSIGN_OR_RETURN(m, run.ExecuteAutoCdc(app_id, plan->batch, plan->now_ms));
   } else {
-    ASSIGN_OR_RETURN(m, run.ExecuteAndWrite(std::make_pair(app_id, plan->batch),
-                                            /*overwrite=*/false));
+    // CSV files stream into the write, unless it finds malformed records that must be rows.
+    Result<FlowMetrics> written = Status::Aborted("not run");
+    for (bool stream : {true, false}) {
+      run.BeginBatch(stream);
+      RETURN_NOT_OK(run.RegisterSources(flow_, &*plan, nullptr));
+      written = run.ExecuteAndWrite(std::make_pair(app_id, plan->batch), /*overwrite=*/false);
+      if (written.ok() || !run.reread_files()) break;
+    }
+    ASSIGN_OR_RETURN(m, std::move(written));
   }
   m.batch = plan->batch;
   m.num_input_files = new_files;

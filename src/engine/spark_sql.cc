@@ -2163,6 +2163,14 @@ Result<std::string> TranslateSparkType(std::string_view spark_type) {
   return type->ToDuckDb();
 }
 
+bool CallsSparkFunctions(std::string_view translated_sql) {
+  constexpr std::string_view kPrefix = "spark_";  // DuckDB resolves names ignoring case
+  for (size_t i = 0; i + kPrefix.size() <= translated_sql.size(); ++i) {
+    if (EqualsIgnoreCase(translated_sql.substr(i, kPrefix.size()), kPrefix)) return true;
+  }
+  return false;
+}
+
 Status RegisterSparkFunctions(Connection& conn, MacroScope scope) {
   std::string macros = kMacros;
   if (scope == MacroScope::kDatabase) {

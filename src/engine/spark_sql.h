@@ -60,4 +60,9 @@ Result<std::string> TranslateSparkType(std::string_view spark_type);
 enum class MacroScope { kConnection, kDatabase };
 Status RegisterSparkFunctions(Connection& conn, MacroScope scope = MacroScope::kConnection);
 
+// Whether translated SQL may call a spark_* macro (it names one; a column of that name counts
+// too). Registering the macros costs ~15 ms, so a caller that knows all its SQL up front (a
+// pipeline) registers them only when this holds for some of it.
+bool CallsSparkFunctions(std::string_view translated_sql);
+
 }  // namespace medallion::engine

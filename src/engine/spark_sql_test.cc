@@ -833,6 +833,14 @@ TEST_F(SparkSqlTest, MacrosAreConnectionLocalAndReRegistrable) {
   EXPECT_EQ(r.GetText(0, 0), "bc");
 }
 
+TEST(CallsSparkFunctionsTest, TellsWhichTranslationsNeedTheMacros) {
+  EXPECT_TRUE(CallsSparkFunctions(Translate("SELECT substring(name, 2) FROM t")));
+  EXPECT_TRUE(CallsSparkFunctions(Translate("SELECT lpad(id, 5, '0') FROM t")));
+  EXPECT_TRUE(CallsSparkFunctions("SELECT SPARK_SIZE(x) FROM t"));
+  EXPECT_FALSE(CallsSparkFunctions(Translate("SELECT date_format(d, 'yyyy-MM'), count(*) FROM t")));
+  EXPECT_FALSE(CallsSparkFunctions(""));
+}
+
 TEST_F(SparkSqlTest, PipelineQueryEndToEnd) {
   // A silver-layer query as a Databricks pipeline writes it.
   ASSERT_OK(

@@ -10,9 +10,11 @@
 //      bookkeeping and passes on only the files not yet processed;
 //   3. InferSchema -> the schema for this batch (inferred on the first run, evolved afterwards per
 //      schemaEvolutionMode), which the engine persists (SourceSchema::ToJson) for the next run;
-//   4. ReadIntoTable (or BuildReadQuery for the SQL alone) -> the batch's rows, in a temporary
-//      table the engine substitutes for the read_files(...) call, and a ReadSummary of malformed
-//      records to count in its event log.
+//   4. ReadIntoTable -> the batch's rows, in a temporary table the engine substitutes for the
+//      read_files(...) call, and a ReadSummary of malformed records to count in its event log.
+//      Or BuildReadQuery -> the SQL the engine evaluates itself (a streaming table's write reads
+//      CSV files this way), then ReadMalformed -> the ReadSummary (and whether to read again with
+//      ReadIntoTable, when malformed records must be rows).
 //
 // The rows (Databricks: "read_files", "What is the rescued data column?", "File metadata column"):
 //   - the schema's columns, in order, typed as the schema says. A value that does not fit its

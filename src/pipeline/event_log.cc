@@ -13,9 +13,8 @@
 namespace medallion::pipeline {
 namespace {
 
-std::string StringOrNull(const std::string& s) {
-  return s.empty() ? "NULL::VARCHAR" : engine::QuoteString(s);
-}
+// The TEMP table Flush appends the events to.
+constexpr const char* kEventsTable = "__medallion_events";
 
 }  // namespace
 
@@ -42,49 +41,59 @@ Status EventLog::Flush(engine::Connection& conn, delta::ParquetHandler& parquet,
     rows.swap(rows_);
   }
   if (rows.empty()) return Status::OK();
-  std::string values;
-  for (const Row& r : rows) {
-    const PipelineEvent& e = r.event;
-    std::string error =
-        e.error_message
-            ? fmt::format("{{'fatal': true, 'exceptions': [{{'class_name': {}, 'message': {}}}]}}",
-                          engine::QuoteString(e.error_class.empty() ? "Error" : e.error_class),
-                          engine::QuoteString(*e.error_message))
-            : "NULL";
-    values += fmt::format(
-        "{}({}, {{'control_plane_seq_no': {}::BIGINT}}, {{'pipeline_id': {}, 'pipeline_name': {}, "
-        "'update_id': {}, 'flow_id': {}, 'flow_name': {}, 'dataset_name': {}}}, "
-        "make_timestamptz({}::BIGINT), {}, {}, 'STABLE', {}, {}, {})",
-        values.empty() ? "" : ",\n", engine::QuoteString(r.id), r.seq,
-        engine::QuoteString(pipeline_id_), engine::QuoteString(pipeline_name_),
-        engine::QuoteString(update_id_),
-        e.flow_name.empty() ? "NULL::VARCHAR"
-                            : engine::QuoteString(pipeline_id_ + ":" + e.flow_name),
-        StringOrNull(e.flow_name), StringOrNull(e.dataset_name), r.timestamp_us,
-        engine::QuoteString(e.message), engine::QuoteString(e.level), error,
-        StringOrNull(e.details_json), engine::QuoteString(e.event_type));
-  }
-  // The column types are fixed by casting, so the first commit's schema does not depend on which
-  // events happen to be present.
+  // The events go into a TEMP table through DuckDB's appender (no SQL text to parse per event)
+  // and are shaped into the log's columns by the write's query. The column types are fixed by
+  // casting, so the first commit's schema does not depend on which events happen to be present.
+  RETURN_NOT_OK(conn.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {} (id VARCHAR, seq BIGINT, flow_name VARCHAR, "
+      "dataset_name VARCHAR, ts BIGINT, message VARCHAR, level VARCHAR, error_class VARCHAR, "
+      "error_message VARCHAR, details VARCHAR, event_type VARCHAR)",
+      kEventsTable)));
+  Status appended = [&]() -> Status {
+    ASSIGN_OR_RETURN(auto appender, conn.MakeAppender("", kEventsTable));
+    auto text = [&](const std::string& v) { return v.empty() ? appender->AppendNull() : appender->Append(v); };
+    for (const Row& r : rows) {
+      const PipelineEvent& e = r.event;
+      RETURN_NOT_OK(appender->Append(r.id));
+      RETURN_NOT_OK(appender->Append(r.seq));
+      RETURN_NOT_OK(text(e.flow_name));
+      RETURN_NOT_OK(text(e.dataset_name));
+      RETURN_NOT_OK(appender->Append(r.timestamp_us));
+      RETURN_NOT_OK(appender->Append(e.message));
+      RETURN_NOT_OK(appender->Append(e.level));
+      RETURN_NOT_OK(appender->Append(e.error_class.empty() ? std::string("Error") : e.error_class));
+      RETURN_NOT_OK(e.error_message ? appender->Append(*e.error_message) : appender->AppendNull());
+      RETURN_NOT_OK(text(e.details_json));
+      RETURN_NOT_OK(appender->Append(e.event_type));
+      RETURN_NOT_OK(appender->EndRow());
+    }
+    return appender->Close();
+  }();
   std::string sql = fmt::format(
-      "SELECT id::VARCHAR AS id, sequence::STRUCT(control_plane_seq_no BIGINT) AS sequence, "
-      "origin::STRUCT(pipeline_id VARCHAR, pipeline_name VARCHAR, update_id VARCHAR, "
-      "flow_id VARCHAR, flow_name VARCHAR, dataset_name VARCHAR) AS origin, "
-      "\"timestamp\"::TIMESTAMPTZ AS \"timestamp\", message::VARCHAR AS message, "
-      "level::VARCHAR AS level, maturity_level::VARCHAR AS maturity_level, "
-      "error::STRUCT(fatal BOOLEAN, exceptions STRUCT(class_name VARCHAR, message VARCHAR)[]) "
-      "AS error, details::VARCHAR AS details, event_type::VARCHAR AS event_type FROM (VALUES {}) "
-      "AS t(id, sequence, origin, \"timestamp\", message, level, maturity_level, error, details, "
-      "event_type)",
-      values);
+      "SELECT id, {{'control_plane_seq_no': seq}}::STRUCT(control_plane_seq_no BIGINT) AS sequence, "
+      "{{'pipeline_id': {0}, 'pipeline_name': {1}, 'update_id': {2}, "
+      "'flow_id': {0} || ':' || flow_name, 'flow_name': flow_name, 'dataset_name': dataset_name}}"
+      "::STRUCT(pipeline_id VARCHAR, pipeline_name VARCHAR, update_id VARCHAR, flow_id VARCHAR, "
+      "flow_name VARCHAR, dataset_name VARCHAR) AS origin, "
+      "make_timestamptz(ts) AS \"timestamp\", message, level, 'STABLE' AS maturity_level, "
+      "CASE WHEN error_message IS NOT NULL THEN {{'fatal': true, 'exceptions': "
+      "[{{'class_name': error_class, 'message': error_message}}]}} END"
+      "::STRUCT(fatal BOOLEAN, exceptions STRUCT(class_name VARCHAR, message VARCHAR)[]) AS error, "
+      "details, event_type FROM {3} ORDER BY seq",
+      engine::QuoteString(pipeline_id_), engine::QuoteString(pipeline_name_),
+      engine::QuoteString(update_id_), kEventsTable);
   engine::WriteOptions options;
   options.operation = "WRITE";
   options.checkpoint_writer = &checkpoint_writer;
-  auto written = engine::WriteDelta(conn, sql, store_, table_root_, parquet, options);
+  Status written = appended;
+  if (written.ok()) {
+    written = engine::WriteDelta(conn, sql, store_, table_root_, parquet, options).status();
+  }
+  (void)conn.Execute(fmt::format("DROP TABLE IF EXISTS {}", kEventsTable));
   if (!written.ok()) {
     std::lock_guard<std::mutex> lock(mu_);  // keep the events for a later Flush
     rows_.insert(rows_.begin(), rows.begin(), rows.end());
-    return written.status().WithContext("event log");
+    return written.WithContext("event log");
   }
   return Status::OK();
 }

@@ -161,13 +161,24 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Load(const std::filesystem::path& sp
   }
   ASSIGN_OR_RETURN(p->db_, engine::Database::Open(db_options));
   ASSIGN_OR_RETURN(auto conn, p->db_->Connect());
-  // Once for every connection the flows will open.
-  RETURN_NOT_OK(engine::RegisterSparkFunctions(*conn, engine::MacroScope::kDatabase));
   DataflowGraph::Options graph_options;
   graph_options.default_catalog = p->spec_.catalog;
   graph_options.default_schema = p->spec_.schema.empty() ? "default" : p->spec_.schema;
   graph_options.lakehouse = p->spec_.lakehouse.string();
   ASSIGN_OR_RETURN(p->graph_, DataflowGraph::Build(definitions, graph_options, *conn));
+  // The spark_* macros, once for every connection the flows will open, when some query or
+  // expectation calls one.
+  bool calls_macros = false;
+  for (const Flow& f : p->graph_.flows()) calls_macros |= engine::CallsSparkFunctions(f.sql);
+  for (const Dataset& d : p->graph_.datasets()) {
+    for (const Expectation& e : d.definition.expectations) {
+      ASSIGN_OR_RETURN(std::string condition, engine::TranslateSparkSql(e.condition));
+      calls_macros |= engine::CallsSparkFunctions(condition);
+    }
+  }
+  if (calls_macros) {
+    RETURN_NOT_OK(engine::RegisterSparkFunctions(*conn, engine::MacroScope::kDatabase));
+  }
   ASSIGN_OR_RETURN(p->parquet_, engine::DuckDbParquetHandler::Make());
   return p;
 }

@@ -22,7 +22,6 @@
 #include "engine/delta_writer.h"
 #include "engine/row_tally.h"
 #include "engine/spark_sql.h"
-#include "engine/sql_lexer.h"
 #include "engine/sql_text.h"
 #include "ingest/file_source.h"
 #include "pipeline/auto_cdc.h"
@@ -40,7 +39,6 @@ constexpr std::string_view kQuarantineSuffix = "_quarantine";
 // Why a materialized view that could be refreshed group by group was recomputed instead.
 constexpr std::string_view kCostlier = "MORE_EXPENSIVE_THAN_COMPLETE_RECOMPUTE";
 constexpr std::string_view kFailedExpectationsColumn = "_failed_expectations";
-// The checked table's row ids, passed to the writer so that it writes without copying the rows.
 
 std::string SourceKey(const FlowSource& s) {
   if (s.kind == FlowSource::Kind::kFiles) {
@@ -567,11 +565,18 @@ class FlowRun {
     }
     uint64_t drop_bits = 0, quarantine_bits = 0;
     std::string key = "0";
+    std::string kept_filter = "true";  // the kept rows, for a second look at `checked`
+    std::string any_quarantine = "false";
     for (size_t i = 0; i < expectations.size(); ++i) {
       uint64_t bit = uint64_t{1} << i;
+      std::string failed = QuoteIdentifier(FailedColumn(i));
       if (expectations[i].action == Expectation::Action::kDrop) drop_bits |= bit;
-      if (expectations[i].action == Expectation::Action::kQuarantine) quarantine_bits |= bit;
-      key += fmt::format(" + {}::BIGINT * {}", QuoteIdentifier(FailedColumn(i)), bit);
+      if (expectations[i].action == Expectation::Action::kQuarantine) {
+        quarantine_bits |= bit;
+        any_quarantine += " OR " + failed;
+      }
+      if ((drop_bits | quarantine_bits) & bit) kept_filter += " AND NOT " + failed;
+      key += fmt::format(" + {}::BIGINT * {}", failed, bit);
     }
     for (const auto& c : not_null) {
       key += fmt::format(" + ({} IS NULL)::BIGINT * {}", QuoteIdentifier(c),
@@ -590,12 +595,6 @@ class FlowRun {
         "SELECT {} FROM (SELECT *, {} AS __medallion_failed_bits FROM {}) WHERE "
         "__medallion_failed_bits & {} = 0",
         exclude_failed, tally.Count(key), checked, drop_bits | quarantine_bits);
-    std::string kept_filter = "true";  // the same rows, for a second look at `checked`
-    for (size_t i = 0; i < expectations.size(); ++i) {
-      if ((drop_bits | quarantine_bits) >> i & 1) {
-        kept_filter += fmt::format(" AND NOT {}", QuoteIdentifier(FailedColumn(i)));
-      }
-    }
     FlowMetrics m;
     auto before_commit = [&](const engine::WriteResult& written) -> Status {
       RETURN_NOT_OK(FinishStreamedReads());
@@ -632,13 +631,7 @@ class FlowRun {
                              QuoteIdentifier(FailedColumn(i)), QuoteString(expectations[i].name));
       }
       names += "], x -> x IS NOT NULL)";
-      std::string any_quarantine;
-      for (size_t i = 0; i < expectations.size(); ++i) {
-        if (quarantine_bits >> i & 1) {
-          any_quarantine += (any_quarantine.empty() ? "" : " OR ") + QuoteIdentifier(FailedColumn(i));
-        }
-      }
-      // now() is the time of the writer's one evaluation.
+      // now(): the time of this write.
       std::string sql = fmt::format(
           "SELECT {}, {} AS {}, now() AS _quarantined_at FROM {} WHERE {}", exclude_failed, names,
           QuoteIdentifier(kFailedExpectationsColumn), checked, any_quarantine);

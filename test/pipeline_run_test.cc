@@ -418,6 +418,47 @@ TEST_F(PipelineRunTest, FailUpdateCommitsNothingAndSkipsDownstreamOnly) {
   EXPECT_EQ(ParquetFilesUnder(root_ / "lakehouse" / "default" / "silver_orders"), 0);
 }
 
+// The spark_* macros are registered only when some query or expectation calls one: a pipeline
+// whose only call is in an expectation, then one whose only call is in a query, both run.
+TEST_F(PipelineRunTest, SparkMacrosAreThereWhenCalled) {
+  fs::remove(root_ / "transformations" / "silver.sql");
+  fs::remove(root_ / "transformations" / "gold.sql");
+  WriteFile(root_ / "transformations" / "macros.sql", R"(
+CREATE OR REFRESH MATERIALIZED VIEW statuses (
+  CONSTRAINT known EXPECT (substring(status, 1, 1) IN ('p', 'S', 'l')) ON VIOLATION DROP ROW
+)
+AS SELECT status FROM bronze_orders;
+)");
+  ASSERT_OK_AND_ASSIGN(auto first, RunOnce());
+  ASSERT_TRUE(first.ok()) << Find(first, "statuses")->error.ToString();
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + Table("statuses")), std::vector<std::string>{"5"});
+  WriteFile(root_ / "transformations" / "macros.sql", R"(
+CREATE OR REFRESH MATERIALIZED VIEW statuses
+AS SELECT lpad(status, 8, '.') AS status FROM bronze_orders WHERE status = 'lost';
+)");
+  ASSERT_OK_AND_ASSIGN(auto second, RunOnce());
+  ASSERT_TRUE(second.ok()) << Find(second, "statuses")->error.ToString();
+  EXPECT_EQ(Rows("SELECT status FROM " + Table("statuses")), std::vector<std::string>{"....lost"});
+}
+
+// A dataset has at most 61 expectations (one bit each in the row counts, engine/row_tally.h).
+TEST_F(PipelineRunTest, SixtyTwoExpectationsAreRefused) {
+  std::string constraints;
+  for (int i = 0; i < 62; ++i) {
+    constraints += "  CONSTRAINT c" + std::to_string(i) + " EXPECT (amount > -" +
+                   std::to_string(i) + ")" + (i < 61 ? ",\n" : "\n");
+  }
+  WriteFile(root_ / "transformations" / "many.sql",
+            "CREATE OR REFRESH MATERIALIZED VIEW many (\n" + constraints +
+                ") AS SELECT CAST(amount AS DOUBLE) AS amount FROM bronze_orders;\n");
+  ASSERT_OK_AND_ASSIGN(auto result, RunOnce());
+  const FlowReport* many = Find(result, "many");
+  ASSERT_NE(many, nullptr);
+  EXPECT_EQ(many->error.code(), StatusCode::kNotSupported) << many->error.ToString();
+  EXPECT_NE(many->error.message().find("at most 61 per dataset"), std::string::npos)
+      << many->error.ToString();
+}
+
 // A NULL in a column declared NOT NULL fails the flow before any commit, naming the column, and
 // leaves no data files behind.
 TEST_F(PipelineRunTest, NotNullColumnViolationCommitsNothing) {

@@ -2164,11 +2164,8 @@ Result<std::string> TranslateSparkType(std::string_view spark_type) {
 }
 
 bool CallsSparkFunctions(std::string_view translated_sql) {
-  constexpr std::string_view kPrefix = "spark_";  // DuckDB resolves names ignoring case
-  for (size_t i = 0; i + kPrefix.size() <= translated_sql.size(); ++i) {
-    if (EqualsIgnoreCase(translated_sql.substr(i, kPrefix.size()), kPrefix)) return true;
-  }
-  return false;
+  // DuckDB resolves function names ignoring case.
+  return AsciiLower(translated_sql).find("spark_") != std::string::npos;
 }
 
 Status RegisterSparkFunctions(Connection& conn, MacroScope scope) {

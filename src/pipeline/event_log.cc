@@ -51,7 +51,9 @@ Status EventLog::Flush(engine::Connection& conn, delta::ParquetHandler& parquet,
       kEventsTable)));
   Status appended = [&]() -> Status {
     ASSIGN_OR_RETURN(auto appender, conn.MakeAppender("", kEventsTable));
-    auto text = [&](const std::string& v) { return v.empty() ? appender->AppendNull() : appender->Append(v); };
+    auto text = [&](const std::string& v) {  // "" is NULL
+      return v.empty() ? appender->AppendNull() : appender->Append(v);
+    };
     for (const Row& r : rows) {
       const PipelineEvent& e = r.event;
       RETURN_NOT_OK(appender->Append(r.id));

@@ -125,6 +125,29 @@ Result<std::unique_ptr<PreparedStatement>> Connection::Prepare(std::string_view 
   return std::unique_ptr<PreparedStatement>(new PreparedStatement(std::move(impl)));
 }
 
+Result<std::vector<std::pair<std::string, ColumnType>>> Connection::Describe(
+    std::string_view select_sql) {
+  PreparedStatement::Impl prepared;
+  std::string text(select_sql);
+  if (duckdb_prepare(impl_->conn, text.c_str(), &prepared.stmt) == DuckDBError) {
+    // The C API gives a prepare's error no type: the statement run as a query reports it typed.
+    const char* error = duckdb_prepare_error(prepared.stmt);
+    std::string message = error != nullptr ? error : "cannot bind the query";
+    RETURN_NOT_OK(Query(fmt::format("SELECT * FROM ({}\n) LIMIT 0", select_sql)).status());
+    return Status::InvalidArgument(std::move(message));
+  }
+  std::vector<std::pair<std::string, ColumnType>> columns;
+  const idx_t count = duckdb_prepared_statement_column_count(prepared.stmt);
+  for (idx_t c = 0; c < count; ++c) {
+    const char* name = duckdb_prepared_statement_column_name(prepared.stmt, c);
+    duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(prepared.stmt, c);
+    columns.emplace_back(name != nullptr ? name : "", ColumnTypeFromLogical(type));
+    duckdb_destroy_logical_type(&type);
+    duckdb_free(const_cast<char*>(name));
+  }
+  return columns;
+}
+
 size_t PreparedStatement::parameter_count() const { return duckdb_nparams(impl_->stmt); }
 
 Status PreparedStatement::BindNull(size_t index) {

@@ -77,6 +77,10 @@ class Connection {
   // Prepares one statement with `?` or `$1` parameters.
   Result<std::unique_ptr<PreparedStatement>> Prepare(std::string_view sql);
 
+  // The columns (name, type) one SELECT would return, found by binding it: nothing is read or
+  // executed (cheaper than a view plus `LIMIT 0`). Errors as Query's for the same statement.
+  Result<std::vector<std::pair<std::string, ColumnType>>> Describe(std::string_view select_sql);
+
   // An appender into an existing table ("schema" may be empty for the default schema).
   Result<std::unique_ptr<Appender>> MakeAppender(std::string_view schema, std::string_view table);
 

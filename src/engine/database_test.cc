@@ -165,6 +165,30 @@ TEST_F(DatabaseTest, ErrorsCarryDuckDbMessageAndCode) {
   EXPECT_NE(runtime.status().message().find("abc"), std::string::npos);
 }
 
+TEST_F(DatabaseTest, DescribeGivesColumnsAndTypedErrors) {
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE t (a INTEGER, b DECIMAL(10, 2))").ok());
+  auto columns = conn_->Describe("SELECT a + 1 AS x, b, 'c' AS c, [a] AS l FROM t");
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  ASSERT_EQ(columns->size(), 4u);
+  EXPECT_EQ((*columns)[0].first, "x");
+  EXPECT_EQ((*columns)[0].second.id, TypeId::kInteger);
+  EXPECT_EQ((*columns)[1].first, "b");
+  EXPECT_EQ((*columns)[1].second.id, TypeId::kDecimal);
+  EXPECT_EQ((*columns)[1].second.decimal_scale, 2);
+  EXPECT_EQ((*columns)[2].second.id, TypeId::kVarchar);
+  EXPECT_EQ((*columns)[3].first, "l");
+  EXPECT_EQ((*columns)[3].second.id, TypeId::kList);
+
+  // Errors are typed as Query's for the same statement.
+  auto missing = conn_->Describe("SELECT * FROM no_such_table");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.status().IsInvalidArgument());
+  EXPECT_NE(missing.status().message().find("no_such_table"), std::string::npos);
+  auto io = conn_->Describe("SELECT * FROM read_parquet('/no/such/file.parquet')");
+  ASSERT_FALSE(io.ok());
+  EXPECT_TRUE(io.status().IsIOError()) << io.status().ToString();
+}
+
 TEST_F(DatabaseTest, DmlReportsRowsChanged) {
   ASSERT_TRUE(conn_->Execute("CREATE TABLE t (a INTEGER)").ok());
   auto r = conn_->Query("INSERT INTO t SELECT * FROM range(5)");

@@ -33,8 +33,8 @@ using delta::DataTypePtr;
 using delta::StructField;
 using delta::TypeKind;
 
-// TEMP tables and views this file creates on the caller's connection.
-constexpr std::string_view kQueryTable = "__medallion_wq";    // a view of the query, as it came
+// TEMP tables and views this file creates on the caller's connection (Cleanup drops them).
+constexpr std::string_view kQueryAlias = "__medallion_wq";   // the query, as it came
 constexpr std::string_view kRowsTable = "__medallion_wr";     // cast to the table schema
 constexpr std::string_view kTableView = "__medallion_wt";     // the current table (replaceWhere)
 // Spark's folder name for a NULL (or empty string) partition value.
@@ -348,6 +348,7 @@ class Writer {
         options_(options) {}
 
   Result<WriteResult> Run(std::string_view select_sql);
+  Status Cleanup();  // drops what the write created on the connection
 
  private:
   Status LoadSnapshot();
@@ -356,7 +357,6 @@ class Writer {
   Status CheckRows(std::string_view rows);
   Status PlanReplaceWhere();
   Result<std::vector<delta::AddFile>> WriteFiles();
-  Status Cleanup();
   void RemoveWrittenFiles();  // the data files WriteFiles wrote (not committed)
 
   Connection& conn_;
@@ -372,7 +372,8 @@ class Writer {
   std::vector<std::string> partition_columns_;
   std::map<std::string, std::string> configuration_;
   std::vector<delta::RowConstraint> constraints_;  // of the table as committed
-  std::vector<std::string> projection_;  // per field: SQL over kQueryTable
+  std::string query_;                    // the query as a FROM item, aliased kQueryAlias
+  std::vector<std::string> projection_;  // per field: SQL over query_
   std::vector<delta::RemoveFile> removes_;
   WriteResult result_;
   bool direct_ = false;  // the rows go from the query to the files (see Run)
@@ -452,8 +453,7 @@ Status Writer::BuildSchema(const std::vector<std::pair<std::string, ColumnType>>
         // A column of NULLs converts to any type (DuckDB types `SELECT NULL AS x` as INTEGER).
         ASSIGN_OR_RETURN(auto non_null,
                          conn_.Query(fmt::format("SELECT count({}) FROM {}",
-                                                 QuoteIdentifier(query_fields[i].name),
-                                                 QuoteIdentifier(kQueryTable))));
+                                                 QuoteIdentifier(query_fields[i].name), query_)));
         ASSIGN_OR_RETURN(int64_t n, non_null.GetInt64(0, 0));
         if (n != 0) return reconciled.status();
         reconciled = tf.type;
@@ -627,7 +627,7 @@ Status Writer::CheckRows(std::string_view rows) {
 
 Status Writer::Cleanup() {
   return conn_.Execute(fmt::format("DROP TABLE IF EXISTS {}; DROP VIEW IF EXISTS {};",
-                                   QuoteIdentifier(kRowsTable), QuoteIdentifier(kQueryTable)));
+                                   QuoteIdentifier(kRowsTable), QuoteIdentifier(kTableView)));
 }
 
 Result<WriteResult> Writer::Run(std::string_view select_sql) {
@@ -651,18 +651,10 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   replace_metadata_ =
       !snapshot_ || (options_.mode == Mode::kOverwrite && options_.overwrite_schema);
 
-  // The query's types (a view: binding it reads nothing), then its rows, evaluated once, cast to
-  // the table's types into kRowsTable.
-  RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT * FROM ({})",
-                                          QuoteIdentifier(kQueryTable), select_sql)));
-  std::vector<std::pair<std::string, ColumnType>> columns;
-  {
-    ASSIGN_OR_RETURN(auto shape,
-                     conn_.Query("SELECT * FROM " + QuoteIdentifier(kQueryTable) + " LIMIT 0"));
-    for (size_t c = 0; c < shape.column_count(); ++c) {
-      columns.emplace_back(shape.column_name(c), shape.column_type(c));
-    }
-  }
+  // The query's types (binding it reads nothing), then its rows, evaluated once, cast to the
+  // table's types.
+  query_ = fmt::format("({}\n) AS {}", select_sql, QuoteIdentifier(kQueryAlias));
+  ASSIGN_OR_RETURN(auto columns, conn_.Describe("SELECT * FROM " + query_));
   RETURN_NOT_OK(BuildSchema(columns));
   {
     delta::Metadata committed;
@@ -685,12 +677,11 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   direct_ = !options_.replace_where && options_.target_file_rows >= kRowGroupRows &&
             (partition_columns_.empty() || constraints_.empty());
   if (direct_) {
-    source_ = {fmt::format("(SELECT {} FROM {})", projection, QuoteIdentifier(kQueryTable)), ""};
+    source_ = {fmt::format("(SELECT {} FROM {})", projection, query_), ""};
   } else {
     source_ = {QuoteIdentifier(kRowsTable), "__r.rowid"};
     RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
-                                            QuoteIdentifier(kRowsTable), projection,
-                                            QuoteIdentifier(kQueryTable))));
+                                            QuoteIdentifier(kRowsTable), projection, query_)));
     RETURN_NOT_OK(CheckRows(kRowsTable));
   }
 
@@ -1089,9 +1080,7 @@ Result<WriteResult> WriteDelta(Connection& conn, std::string_view select_sql,
   Writer writer(conn, store, std::move(table_root), parquet, options);
   auto result = writer.Run(select_sql);
   if (!result.ok()) {
-    (void)conn.Execute(
-        "DROP VIEW IF EXISTS __medallion_wv; DROP VIEW IF EXISTS __medallion_wq; "
-        "DROP TABLE IF EXISTS __medallion_wr;");
+    (void)writer.Cleanup();
     return result.status().WithContext(ctx);
   }
   return result;

@@ -41,11 +41,17 @@ Result<std::unique_ptr<DuckDbParquetWriter>> DuckDbParquetWriter::Make(std::stri
     const char* tmp = std::getenv("TMPDIR");
     scratch_folder = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
   }
-  DatabaseOptions options;
-  options.threads = 1;  // checkpoints are small; keeps row order trivially
-  ASSIGN_OR_RETURN(auto db, Database::Open(options));
-  return std::unique_ptr<DuckDbParquetWriter>(
-      new DuckDbParquetWriter(std::move(db), std::move(scratch_folder)));
+  return std::unique_ptr<DuckDbParquetWriter>(new DuckDbParquetWriter(std::move(scratch_folder)));
+}
+
+Result<std::unique_ptr<Connection>> DuckDbParquetWriter::Connect() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (db_ == nullptr) {
+    DatabaseOptions options;
+    options.threads = 1;  // checkpoints are small; keeps row order trivially
+    ASSIGN_OR_RETURN(db_, Database::Open(options));
+  }
+  return db_->Connect();
 }
 
 Result<std::string> DuckDbParquetWriter::WriteRowsAsParquet(
@@ -68,7 +74,7 @@ Result<std::string> DuckDbParquetWriter::WriteRowsAsParquet(
     out.flush();
     if (!out) return Status::FromErrno(errno, "write " + scratch.json);
   }
-  ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  ASSIGN_OR_RETURN(auto conn, Connect());
   std::string sql = fmt::format(
       "COPY (SELECT {} FROM read_json({}, format = 'newline_delimited', columns = {{{}}}, "
       "maximum_object_size = 1073741824)) TO {} (FORMAT parquet)",

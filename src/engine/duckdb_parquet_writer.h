@@ -12,10 +12,12 @@
 // IOError when the scratch folder fails.
 //
 // Thread-safety: WriteRowsAsParquet may be called from many threads at once (scratch names are
-// unique; a connection per call on one shared in-memory database).
+// unique; a connection per call on one shared in-memory database, opened by the first call: most
+// commits write no checkpoint, and opening DuckDB costs ~15 ms).
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,17 +29,20 @@ namespace medallion::engine {
 
 class DuckDbParquetWriter final : public delta::ParquetWriter {
  public:
-  // A writer on its own small in-memory DuckDB database; scratch files go to `scratch_folder`
-  // ($TMPDIR or /tmp when empty), which must exist.
+  // A writer on its own small in-memory DuckDB database (opened by the first write); scratch
+  // files go to `scratch_folder` ($TMPDIR or /tmp when empty), which must exist.
   static Result<std::unique_ptr<DuckDbParquetWriter>> Make(std::string scratch_folder = "");
 
   Result<std::string> WriteRowsAsParquet(const std::vector<std::string>& json_rows,
                                          const delta::Schema& schema) override;
 
  private:
-  DuckDbParquetWriter(std::unique_ptr<Database> db, std::string scratch_folder)
-      : db_(std::move(db)), scratch_folder_(std::move(scratch_folder)) {}
-  std::unique_ptr<Database> db_;
+  explicit DuckDbParquetWriter(std::string scratch_folder)
+      : scratch_folder_(std::move(scratch_folder)) {}
+  Result<std::unique_ptr<Connection>> Connect();
+
+  std::mutex mu_;
+  std::unique_ptr<Database> db_;  // guarded by mu_
   std::string scratch_folder_;
 };
 

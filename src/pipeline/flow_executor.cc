@@ -484,11 +484,10 @@ class FlowRun {
       query = fmt::format("SELECT {} FROM ({}) AS __q", select, query);
     }
     // Columns of the query (to detect the _metadata struct and _rescued_data); binds, reads nothing.
-    ASSIGN_OR_RETURN(auto described, conn_.Query(fmt::format("DESCRIBE {}", query)));
+    ASSIGN_OR_RETURN(auto described, conn_.Describe(query));
     QueryShape shape;
     bool drop_metadata = false;
-    for (size_t r = 0; r < described.row_count(); ++r) {
-      ASSIGN_OR_RETURN(std::string name, described.GetString(0, r));
+    for (const auto& [name, type] : described) {
       if (name == "_rescued_data") shape.has_rescued = true;
       if (name == ingest::kMetadataColumn && flow_.reads_metadata && !flow_.selects_metadata) {
         drop_metadata = true;  // `_metadata` came from `*`; Databricks hides it from `*`
@@ -746,12 +745,11 @@ class FlowRun {
       bool merged = false;
       if (!input.state_table.empty() && !out.truncated) {
         // The keys whose state records changed: only their files are rewritten.
-        ASSIGN_OR_RETURN(auto columns, conn_.Query(fmt::format(
-                                           "SELECT * FROM {} LIMIT 0",
-                                           QuoteIdentifier(out.new_state_table))));
+        ASSIGN_OR_RETURN(auto columns, conn_.Describe("SELECT * FROM " +
+                                                      QuoteIdentifier(out.new_state_table)));
         std::string list;
-        for (size_t c = 0; c < columns.column_count(); ++c) {
-          list += (c ? ", " : "") + QuoteIdentifier(columns.column_name(c));
+        for (const auto& [name, type] : columns) {
+          list += (list.empty() ? "" : ", ") + QuoteIdentifier(name);
         }
         RETURN_NOT_OK(conn_.Execute(fmt::format(
             "CREATE OR REPLACE TEMP TABLE __medallion_cdc_state_keys AS SELECT DISTINCT {0} FROM "
@@ -923,16 +921,17 @@ class FlowRun {
                                             QuoteIdentifier(kStateRows), partial)));
     RETURN_NOT_OK(CreateValues(*plan, std::string(kStateRows)));
     // The output must have the query's types; it takes the query's column names.
-    ASSIGN_OR_RETURN(auto expected, conn_.Query("DESCRIBE " + flow_.sql));
-    ASSIGN_OR_RETURN(auto got, conn_.Query("DESCRIBE " + output));
-    if (expected.row_count() != got.row_count()) return std::optional<std::string>();
+    ASSIGN_OR_RETURN(auto expected, conn_.Describe(flow_.sql));
+    ASSIGN_OR_RETURN(auto got, conn_.Describe(output));
+    if (expected.size() != got.size()) return std::optional<std::string>();
     std::string names;
-    for (size_t r = 0; r < expected.row_count(); ++r) {
-      ASSIGN_OR_RETURN(std::string name, expected.GetString(0, r));
-      ASSIGN_OR_RETURN(std::string type, expected.GetString(1, r));
-      ASSIGN_OR_RETURN(std::string got_type, got.GetString(1, r));
-      if (type != got_type) return std::optional<std::string>();
-      names += (r ? ", " : "") + QuoteIdentifier(name);
+    for (size_t r = 0; r < expected.size(); ++r) {
+      // (A type ColumnType does not tell apart, kOther, counts as a mismatch.)
+      if (expected[r].second.id == engine::TypeId::kOther ||
+          expected[r].second.ToString() != got[r].second.ToString()) {
+        return std::optional<std::string>();
+      }
+      names += (r ? ", " : "") + QuoteIdentifier(expected[r].first);
     }
     RETURN_NOT_OK(Write("SELECT * FROM " + QuoteIdentifier(kStateRows),
                         AggregateStateFolder(target_.table_folder),
@@ -1193,13 +1192,12 @@ class FlowRun {
 
   // Whether `rows_table` has the columns of the table, in order, of the same types.
   Result<bool> SameColumns(const std::string& rows_table, const delta::Snapshot& snapshot) {
-    ASSIGN_OR_RETURN(auto columns,
-                     conn_.Query(fmt::format("SELECT * FROM {} LIMIT 0", QuoteIdentifier(rows_table))));
+    ASSIGN_OR_RETURN(auto columns, conn_.Describe("SELECT * FROM " + QuoteIdentifier(rows_table)));
     const auto& fields = snapshot.schema().fields();
-    if (columns.column_count() != fields.size()) return false;
+    if (columns.size() != fields.size()) return false;
     for (size_t c = 0; c < fields.size(); ++c) {
-      if (!EqualsIgnoreCase(columns.column_name(c), fields[c].name) ||
-          columns.column_type(c).ToString() != engine::DuckDbTypeOf(*fields[c].type)) {
+      if (!EqualsIgnoreCase(columns[c].first, fields[c].name) ||
+          columns[c].second.ToString() != engine::DuckDbTypeOf(*fields[c].type)) {
         return false;
       }
     }

@@ -501,6 +501,12 @@ TEST_F(DeltaWriteTest, ReplaceWhereOnPartitionColumns) {
   auto s = Snapshot();
   auto info = nlohmann::json::parse(s->commit_info()->raw_json);
   EXPECT_EQ(info["operationParameters"]["predicate"], "[\"p = 1\"]");
+  // Without the constraint check (Databricks' replaceWhere.constraintCheck.enabled = false) the
+  // row is written as it is; the rows matching the predicate are still the ones replaced.
+  rw.replace_where_constraint_check = false;
+  ASSERT_OK_AND_ASSIGN(WriteResult unchecked, Write("SELECT 51 AS i, 2 AS p", rw));
+  EXPECT_EQ(unchecked.num_deleted_rows, 1);
+  ExpectSameRows("SELECT i, i % 3 AS p FROM range(9) t(i) WHERE i % 3 <> 1 UNION ALL SELECT 51, 2");
   ExpectValid();
 }
 

@@ -323,7 +323,19 @@ struct RowSource {
   // target_file_rows rows, in whole row groups), or for a partitioned layout one file per
   // partition value.
   std::string row_id;
+  // The relation's row count when known (-1: unknown): at most target_file_rows rows make one
+  // file without asking which chunks of row ids hold rows.
+  int64_t rows = -1;
 };
+
+// The row count a CREATE TABLE AS or INSERT reports (its one "Count" row); -1 for another shape.
+int64_t ReportedCount(const QueryResult& result) {
+  if (result.row_count() != 1 || result.column_count() != 1 ||
+      !result.column_type(0).IsInteger() || result.column_name(0) != "Count") {
+    return -1;
+  }
+  return result.GetInt64(0, 0).ValueOr(-1);
+}
 
 struct WrittenFiles {
   std::vector<delta::AddFile> adds;  // with statistics, unless change data
@@ -516,14 +528,16 @@ Status Writer::BuildSchema(const std::vector<std::pair<std::string, ColumnType>>
 // keep from partially matching files to kRowsTable.
 Status Writer::PlanReplaceWhere() {
   const std::string& pred = *options_.replace_where;
-  ASSIGN_OR_RETURN(
-      auto bad, conn_.Query(fmt::format("SELECT count(*) FROM {} WHERE NOT coalesce(({}), false)",
-                                        QuoteIdentifier(kRowsTable), pred)));
-  ASSIGN_OR_RETURN(int64_t n_bad, bad.GetInt64(0, 0));
-  if (n_bad > 0) {
-    return Status::InvalidArgument(fmt::format(
-        "Written data does not conform to partial table overwrite condition or constraint '{}'",
-        pred));
+  if (options_.replace_where_constraint_check) {
+    ASSIGN_OR_RETURN(auto bad, conn_.Query(fmt::format(
+                                   "SELECT count(*) FROM {} WHERE NOT coalesce(({}), false)",
+                                   QuoteIdentifier(kRowsTable), pred)));
+    ASSIGN_OR_RETURN(int64_t n_bad, bad.GetInt64(0, 0));
+    if (n_bad > 0) {
+      return Status::InvalidArgument(fmt::format(
+          "Written data does not conform to partial table overwrite condition or constraint '{}'",
+          pred));
+    }
   }
   // Only the files that data skipping keeps (partition values and statistics against the
   // predicate's simple conjuncts) can hold matching rows; a predicate it cannot use keeps all.
@@ -551,10 +565,12 @@ Status Writer::PlanReplaceWhere() {
     removes_.push_back(RemoveFileFor(*m.file, now));
   }
   if (!partial.empty()) {
-    RETURN_NOT_OK(conn_.Execute(fmt::format(
+    ASSIGN_OR_RETURN(auto inserted, conn_.Query(fmt::format(
         "INSERT INTO {} BY NAME SELECT {} FROM {} WHERE {} IN ({}) AND NOT coalesce(({}), false)",
         QuoteIdentifier(kRowsTable), ColumnList(snapshot_->schema().fields()),
         QuoteIdentifier(kTableView), QuoteIdentifier(kScanFileColumn), QuotedList(partial), pred)));
+    const int64_t copied = ReportedCount(inserted);
+    source_.rows = source_.rows >= 0 && copied >= 0 ? source_.rows + copied : -1;
   }
   return Status::OK();
 }
@@ -679,9 +695,10 @@ Result<WriteResult> Writer::Run(std::string_view select_sql) {
   if (direct_) {
     source_ = {fmt::format("(SELECT {} FROM {})", projection, query_), ""};
   } else {
-    source_ = {QuoteIdentifier(kRowsTable), "__r.rowid"};
-    RETURN_NOT_OK(conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
-                                            QuoteIdentifier(kRowsTable), projection, query_)));
+    ASSIGN_OR_RETURN(auto created,
+                     conn_.Query(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {}",
+                                             QuoteIdentifier(kRowsTable), projection, query_)));
+    source_ = {QuoteIdentifier(kRowsTable), "__r.rowid", ReportedCount(created)};
     RETURN_NOT_OK(CheckRows(kRowsTable));
   }
 
@@ -815,7 +832,11 @@ Result<WrittenFiles> WriteFilesOf(Connection& conn_, storage::ObjectStore& store
 
   // Unpartitioned rows with row ids: the file-sized chunks of row ids that hold rows.
   std::vector<int64_t> chunks;
-  if (partition_fields.empty() && !row_id.empty()) {
+  if (partition_fields.empty() && !row_id.empty() && source.rows >= 0 &&
+      source.rows <= layout.target_file_rows) {
+    if (source.rows == 0) return written;
+    chunks = {0};  // one COPY, unfiltered
+  } else if (partition_fields.empty() && !row_id.empty()) {
     ASSIGN_OR_RETURN(auto listed,
                      conn_.Query(fmt::format("SELECT DISTINCT {} // {} FROM {} ORDER BY 1", row_id,
                                              layout.target_file_rows, from_rows)));

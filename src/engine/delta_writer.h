@@ -121,6 +121,10 @@ struct WriteOptions {
   std::map<std::string, std::string> table_properties;
   // kOverwrite only: replace just the rows matching this SQL predicate (see the header comment).
   std::optional<std::string> replace_where;
+  // Check that every new row matches replace_where (Databricks'
+  // spark.databricks.delta.replaceWhere.constraintCheck.enabled, default on). Off for a writer
+  // whose rows match by construction: it saves a pass over them.
+  bool replace_where_constraint_check = true;
   // Add query columns the table lacks, and widen int/float columns (see the header comment).
   bool merge_schema = false;
   // kOverwrite only: replace the schema, partitioning and properties with the query's,

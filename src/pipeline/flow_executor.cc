@@ -1141,6 +1141,7 @@ class FlowRun {
     options.mode = engine::WriteOptions::Mode::kOverwrite;
     options.replace_where =
         fmt::format("({}) IN (SELECT {} FROM {})", list, list, QuoteIdentifier(keys_table));
+    options.replace_where_constraint_check = false;  // rows_table holds only those keys' rows
     if (!hidden) options.partition_by = target_.definition.partition_by;
     options.checkpoint_writer = ctx_.checkpoint_writer;
     options.operation = "REFRESH MATERIALIZED VIEW";

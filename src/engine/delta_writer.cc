@@ -33,7 +33,8 @@ using delta::DataTypePtr;
 using delta::StructField;
 using delta::TypeKind;
 
-// TEMP tables and views this file creates on the caller's connection (Cleanup drops them).
+// Names on the caller's connection: the query's alias, and the TEMP table and view this file
+// creates (Cleanup drops them).
 constexpr std::string_view kQueryAlias = "__medallion_wq";   // the query, as it came
 constexpr std::string_view kRowsTable = "__medallion_wr";     // cast to the table schema
 constexpr std::string_view kTableView = "__medallion_wt";     // the current table (replaceWhere)
